@@ -1,0 +1,104 @@
+"""PSI and PSI-sum protocol cores (issue 9; protocols in ``docs/protocols.md``).
+
+Message-passing parties, no network: the job lifecycle runs the owner's side
+next to the data and the partner's client runs the other side abroad; only the
+messages' bytes cross between them.
+
+PSI (cardinality or intersection), engine chosen by the contract::
+
+    engine = OpenMinedEngine(ProcessRunner())        # or OpenMinedEngine() in-process
+    partner = engine.partner_session(session_id, PsiRevealMode.CARDINALITY, limits)
+    owner = engine.owner_session(session_id, limits)
+    request = partner.create_request(partner_ids)
+    setup = owner.setup(owner_ids, request.size, request.mode)
+    outcome = partner.finish(setup, owner.process_request(request))
+
+PSI-sum: ``PsiSumPartner`` and ``PsiSumOwner``, four messages (see ``psi_sum``).
+"""
+
+from jobs.psi.engine import (
+    OwnerPsiSession,
+    PartnerPsiSession,
+    PsiEngine,
+    PsiOutcome,
+    PsiRequest,
+    PsiResponse,
+    PsiSetup,
+)
+from jobs.psi.errors import (
+    EngineUnavailable,
+    IdentifierListRejected,
+    IntersectionTooSmall,
+    MalformedMessage,
+    MessageReplayed,
+    ModeNotAllowed,
+    PartnerSetTooSmall,
+    ProtocolAborted,
+    PsiError,
+    SessionMismatch,
+    SetTooLarge,
+    UnexpectedMessage,
+    ValueNotRepresentable,
+)
+from jobs.psi.limits import DEFAULT_SET_CAP, PsiLimits
+from jobs.psi.normalise import (
+    IdentifierKind,
+    NormalisationReport,
+    NormalisedIds,
+    normalise_identifier,
+    normalise_ids,
+)
+from jobs.psi.openmined import OpenMinedEngine
+from jobs.psi.psi_sum import (
+    MaskedSums,
+    MaskedTotals,
+    OwnerReply,
+    OwnerValues,
+    PartnerHello,
+    PsiSumOwner,
+    PsiSumPartner,
+    PsiSumResult,
+)
+from jobs.psi.sharding import InlineRunner, ProcessRunner, ShardRunner
+
+__all__ = [
+    "DEFAULT_SET_CAP",
+    "EngineUnavailable",
+    "IdentifierKind",
+    "IdentifierListRejected",
+    "InlineRunner",
+    "IntersectionTooSmall",
+    "MalformedMessage",
+    "MaskedSums",
+    "MaskedTotals",
+    "MessageReplayed",
+    "ModeNotAllowed",
+    "NormalisationReport",
+    "NormalisedIds",
+    "OpenMinedEngine",
+    "OwnerPsiSession",
+    "OwnerReply",
+    "OwnerValues",
+    "PartnerHello",
+    "PartnerPsiSession",
+    "PartnerSetTooSmall",
+    "ProcessRunner",
+    "ProtocolAborted",
+    "PsiEngine",
+    "PsiError",
+    "PsiLimits",
+    "PsiOutcome",
+    "PsiRequest",
+    "PsiResponse",
+    "PsiSetup",
+    "PsiSumOwner",
+    "PsiSumPartner",
+    "PsiSumResult",
+    "SessionMismatch",
+    "SetTooLarge",
+    "ShardRunner",
+    "UnexpectedMessage",
+    "ValueNotRepresentable",
+    "normalise_identifier",
+    "normalise_ids",
+]

@@ -1,0 +1,120 @@
+"""Identifier normalisation: both sides must spell one person the same way.
+
+PSI matches bytes, so ``138 0013 8000`` and ``+8613800138000`` are different people
+unless both sides normalise first. Normalisation runs locally on each side and
+leaks nothing. It also drops blanks and duplicates (a duplicate would be counted
+twice in an intersection) and refuses lists that are mostly malformed (usually the
+wrong column) or above the run's cap (checked while reading, so a 10-million-row
+file is refused without being held in memory).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import phonenumbers
+from stdnum.cn import ric
+
+from jobs.psi.errors import IdentifierListRejected, SetTooLarge
+
+
+class IdentifierKind(StrEnum):
+    MOBILE = "mobile"  # mainland mobile numbers, to E.164 (+86...)
+    CN_RESIDENT_ID = "cn_resident_id"  # 18-character resident ID, upper-cased, checksum checked
+    EMAIL = "email"  # trimmed and lower-cased
+    PLAIN = "plain"  # trimmed only: an opaque customer number both sides already share
+
+
+_SEPARATORS = re.compile(r"[\s\-]+")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# The default share of malformed entries tolerated before a list is refused: a few
+# typos are normal, a third of the list is the wrong column.
+DEFAULT_MAX_MALFORMED_FRACTION = 0.05
+
+
+def normalise_identifier(raw: str, kind: IdentifierKind) -> str | None:
+    """The canonical spelling of one identifier, or ``None`` when it is malformed."""
+    text = raw.strip()
+    if kind is IdentifierKind.MOBILE:
+        return _mobile(text)
+    if kind is IdentifierKind.CN_RESIDENT_ID:
+        compact = _SEPARATORS.sub("", text).upper()
+        return compact if ric.is_valid(compact) else None
+    if kind is IdentifierKind.EMAIL:
+        lowered = text.lower()
+        return lowered if _EMAIL.match(lowered) else None
+    return text
+
+
+def _mobile(text: str) -> str | None:
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(frozen=True)
+class NormalisationReport:
+    """Counts only: a report may be shown to the other side, identifiers never."""
+
+    total: int
+    kept: int
+    blanks: int
+    malformed: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class NormalisedIds:
+    """Distinct canonical identifiers with the input row each came from (first occurrence)."""
+
+    ids: tuple[str, ...]
+    rows: tuple[int, ...]
+    report: NormalisationReport
+
+
+def normalise_ids(
+    raw: Iterable[str | None],
+    kind: IdentifierKind,
+    *,
+    cap: int,
+    label: str = "identifier list",
+    max_malformed_fraction: float = DEFAULT_MAX_MALFORMED_FRACTION,
+) -> NormalisedIds:
+    """Normalise, de-duplicate and count a list; refuse it above ``cap`` rows or when bad.
+
+    ``cap`` bounds the rows read, not the identifiers kept, so an oversized file is
+    refused after ``cap + 1`` rows whatever it contains.
+    """
+    seen: dict[str, int] = {}
+    total = blanks = malformed = duplicates = 0
+    for row, value in enumerate(raw):
+        if row >= cap:
+            raise SetTooLarge(label, cap=cap)
+        total += 1
+        if value is None or not value.strip():
+            blanks += 1
+            continue
+        canonical = normalise_identifier(value, kind)
+        if canonical is None:
+            malformed += 1
+        elif canonical in seen:
+            duplicates += 1
+        else:
+            seen[canonical] = row
+    limit = int(total * max_malformed_fraction)
+    if blanks + malformed > limit:
+        raise IdentifierListRejected(
+            label, total=total, blanks=blanks, malformed=malformed, limit=limit
+        )
+    report = NormalisationReport(
+        total=total, kept=len(seen), blanks=blanks, malformed=malformed, duplicates=duplicates
+    )
+    return NormalisedIds(ids=tuple(seen), rows=tuple(seen.values()), report=report)

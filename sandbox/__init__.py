@@ -1,0 +1,60 @@
+"""Isolated execution of untrusted job code (issue 6).
+
+The public surface: describe a job (``JobSpec``, ``Limits``), pick a backend
+(``select_backend``: bubblewrap or Docker behind one ``Backend`` protocol), run
+it (``run_job``) and read what happened (``RunRecord``). The hardening is one
+``IsolationPolicy`` whose settings cannot be loosened. This room imports nothing
+else of the project.
+"""
+
+from sandbox.availability import BackendReport, effective_policy, report_backends
+from sandbox.backend import Backend, JobState, JobStatus
+from sandbox.bubblewrap import BubblewrapBackend
+from sandbox.docker_backend import DockerBackend
+from sandbox.errors import (
+    BackendFailure,
+    ImageBuildFailed,
+    ImageMissing,
+    InvalidJobSpec,
+    IsolationUnavailable,
+    SandboxError,
+)
+from sandbox.image import Runtime, build_runtime, find_runtime, import_docker_image
+from sandbox.policy import IsolationPolicy, Limits
+from sandbox.record import CollectedOutput, RejectedOutput, RunRecord, StreamCapture, Timings
+from sandbox.runner import BACKEND_NAMES, run_job, select_backend
+from sandbox.spec import Interpreter, JobSpec, Mode
+
+__all__ = [
+    "BACKEND_NAMES",
+    "Backend",
+    "BackendFailure",
+    "BackendReport",
+    "BubblewrapBackend",
+    "CollectedOutput",
+    "DockerBackend",
+    "ImageBuildFailed",
+    "ImageMissing",
+    "Interpreter",
+    "InvalidJobSpec",
+    "IsolationPolicy",
+    "IsolationUnavailable",
+    "JobSpec",
+    "JobState",
+    "JobStatus",
+    "Limits",
+    "Mode",
+    "RejectedOutput",
+    "RunRecord",
+    "Runtime",
+    "SandboxError",
+    "StreamCapture",
+    "Timings",
+    "build_runtime",
+    "effective_policy",
+    "find_runtime",
+    "import_docker_image",
+    "report_backends",
+    "run_job",
+    "select_backend",
+]

@@ -1,0 +1,37 @@
+"""Which backends can isolate jobs here, and with which policy: for `sealroom doctor`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox.backend import Backend
+from sandbox.bubblewrap import BubblewrapBackend
+from sandbox.docker_backend import DockerBackend
+from sandbox.errors import SandboxError
+from sandbox.policy import IsolationPolicy
+
+
+@dataclass(frozen=True)
+class BackendReport:
+    name: str
+    available: bool
+    details: dict[str, str]  # describe() when available, else {"problem": one line}
+
+
+def report_backends(runtime_root: Path | None = None) -> tuple[BackendReport, ...]:
+    """Check each backend without running anything; problems come back as one line each."""
+    candidates: list[Backend] = [BubblewrapBackend(runtime_root), DockerBackend(runtime_root)]
+    reports: list[BackendReport] = []
+    for backend in candidates:
+        try:
+            backend.check_available()
+            reports.append(BackendReport(backend.name, True, backend.describe()))
+        except SandboxError as problem:
+            reports.append(BackendReport(backend.name, False, {"problem": problem.message}))
+    return tuple(reports)
+
+
+def effective_policy() -> dict[str, str]:
+    """The default policy every job runs under, as rows (limits may be lowered per job)."""
+    return IsolationPolicy().as_table()

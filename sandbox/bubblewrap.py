@@ -1,0 +1,375 @@
+"""The embedded backend: bubblewrap (Debian ``bubblewrap``), no daemon needed.
+
+How the policy maps to bubblewrap:
+
+- namespaces: user, pid, ipc, uts, net, cgroup, mount; nested user namespaces off;
+- the runtime rootfs bound read-only as ``/``; only the job code, the inputs
+  (read-only) and the outputs directory from the host; tmpfs ``/tmp`` and
+  ``/dev/shm`` with size caps; ``/dev`` minimal and read-only;
+- capabilities dropped, a new session (no TIOCSTI into the caller's terminal),
+  the libseccomp filter of ``sandbox.seccomp_rules`` on a file descriptor;
+- limits as rlimits set with ``prlimit`` (address space, processes, CPU time,
+  file size, open files, core 0); wall clock and output totals by the supervisor.
+
+The root-uid trap (issue 6): bwrap started by root maps the job to host root, so
+a job could open ``/proc/sys/kernel/core_pattern`` for writing even with every
+capability dropped. When the supervisor is root, bwrap is therefore started under
+the policy's unprivileged uid with ``setpriv`` (no groups, no inheritable or
+bounding capabilities, no new privileges), so the job is that uid on the host too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox import image, outputs, recipe, seccomp_rules
+from sandbox.backend import JobState, JobStatus
+from sandbox.errors import BackendFailure, IsolationUnavailable
+from sandbox.job_environment import HOSTNAME, job_command, job_environment
+from sandbox.outputs import Collection
+from sandbox.record import StreamCapture
+from sandbox.streams import StreamKeeper, capture
+from sandbox.workspace import Workspace, code_file_name
+
+EXIT_SIGNAL_BASE = 128  # bwrap exits 128 + n when the job dies of signal n
+HOST_WIDE_JOB_PROCESSES = 4096
+SETTLE_SECONDS = 5.0
+JOB_NPROC_WRAPPER = ("/usr/bin/prlimit",)  # from the runtime, run inside the sandbox
+
+
+@dataclass
+class _Running:
+    process: subprocess.Popen[bytes]
+    stdout: StreamKeeper
+    stderr: StreamKeeper
+    info_fd: int  # bwrap writes {"child-pid": host pid of the sandbox's pid 1} here
+    init_pid: int | None = None
+
+    def sandbox_init_pid(self) -> int | None:
+        if self.init_pid is None and self.info_fd >= 0:
+            with contextlib.suppress(OSError, ValueError):
+                data = os.read(self.info_fd, 4096)
+                self.init_pid = int(json.loads(data)["child-pid"])
+        return self.init_pid
+
+
+class BubblewrapBackend:
+    """Runs jobs with bubblewrap under the isolation policy."""
+
+    name = "bwrap"
+
+    def __init__(self, runtime_root: Path | None = None) -> None:
+        self._runtime_root = runtime_root
+        self._runs: dict[str, _Running] = {}
+        self._finished: dict[str, JobStatus] = {}
+        self._logs: dict[str, tuple[StreamCapture, StreamCapture]] = {}
+        self._lock = threading.Lock()
+
+    def check_available(self) -> None:
+        for tool, package in (("bwrap", "bubblewrap"), ("prlimit", "util-linux")):
+            if shutil.which(tool) is None:
+                raise IsolationUnavailable(
+                    self.name, f"{package} is not installed", f"run `apt-get install {package}`"
+                )
+        if os.geteuid() == 0 and shutil.which("setpriv") is None:
+            raise IsolationUnavailable(
+                self.name,
+                "setpriv is missing, and bwrap must not run jobs as root",
+                "run `apt-get install util-linux`",
+            )
+        image.find_runtime(self._runtime_root)
+
+    def describe(self) -> dict[str, str]:
+        runtime = image.find_runtime(self._runtime_root)
+        return {
+            "backend": self.name,
+            "runtime": str(runtime.rootfs),
+            "runtime_key": runtime.key,
+            "memory_enforced_as": "address-space rlimit (RLIMIT_AS)",
+            "pids_enforced_as": "RLIMIT_NPROC set inside the job's user namespace",
+            "started_as": "job uid via setpriv" if os.geteuid() == 0 else "the calling user",
+        }
+
+    def status(self, workspace: Workspace) -> JobStatus:
+        with self._lock:
+            if workspace.run_id in self._finished:
+                return self._finished[workspace.run_id]
+            running = self._runs.get(workspace.run_id)
+        if running is not None:
+            return self._status_of(workspace, running)
+        if (workspace.directory / ".ready").exists():
+            return JobStatus(JobState.PREPARED)
+        return JobStatus(JobState.UNKNOWN)
+
+    def prepare(self, workspace: Workspace) -> JobStatus:
+        current = self.status(workspace)
+        if current.state is not JobState.UNKNOWN:
+            return current
+        raise BackendFailure(self.name, f"no workspace at {workspace.directory}")
+
+    def execute(self, workspace: Workspace) -> JobStatus:
+        current = self.prepare(workspace)
+        if current.state is not JobState.PREPARED:
+            return current
+        runtime = image.find_runtime(self._runtime_root)
+        seccomp_fd = _seccomp_program_fd()
+        stdout_read, stdout_write = os.pipe()
+        stderr_read, stderr_write = os.pipe()
+        info_read, info_write = os.pipe()
+        os.set_blocking(info_read, False)
+        try:
+            command = self._command(workspace, runtime.rootfs, seccomp_fd, info_write)
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout_write,
+                stderr=stderr_write,
+                pass_fds=(seccomp_fd, info_write),
+                start_new_session=True,
+                env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+                cwd="/",
+            )
+        except OSError as error:
+            for fd in (stdout_read, stderr_read, info_read):
+                os.close(fd)
+            raise BackendFailure(self.name, f"could not start bwrap: {error}") from error
+        finally:
+            for fd in (seccomp_fd, stdout_write, stderr_write, info_write):
+                os.close(fd)
+        limit = workspace.policy.limits.log_bytes
+        running = _Running(
+            process=process,
+            stdout=StreamKeeper(stdout_read, limit),
+            stderr=StreamKeeper(stderr_read, limit),
+            info_fd=info_read,
+        )
+        with self._lock:
+            self._runs[workspace.run_id] = running
+        return JobStatus(JobState.RUNNING)
+
+    def wait(self, workspace: Workspace, timeout_seconds: float) -> JobStatus:
+        with self._lock:
+            running = self._runs.get(workspace.run_id)
+        if running is None:
+            return self.status(workspace)
+        if running.process.poll() is None:
+            # Popen.wait(timeout) polls with sleeps of up to 50 ms; a pidfd wakes
+            # the supervisor the moment bwrap exits (this is the 15 ms budget).
+            pidfd = os.pidfd_open(running.process.pid)
+            try:
+                select.select([pidfd], [], [], max(timeout_seconds, 0.0))
+            finally:
+                os.close(pidfd)
+        return self._status_of(workspace, running)
+
+    def terminate(self, workspace: Workspace) -> JobStatus:
+        with self._lock:
+            running = self._runs.get(workspace.run_id)
+        if running is None:
+            return self.status(workspace)
+        if running.process.poll() is None:
+            # Kill the sandbox's pid 1 (still bwrap's child, so the pid is not
+            # reused): the kernel then kills every process in the job's pid
+            # namespace, daemons included; _status_of waits until they are gone.
+            init_pid = running.sandbox_init_pid()
+            if init_pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(init_pid, signal.SIGKILL)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    running.process.wait(timeout=10)
+            if running.process.poll() is None:
+                # not set up yet (or stuck): --die-with-parent takes the sandbox down
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(running.process.pid, signal.SIGKILL)
+                running.process.wait()
+        return self._status_of(workspace, running)
+
+    def collect_outputs(self, workspace: Workspace, destination: Path) -> Collection:
+        self.terminate(workspace)
+        return outputs.collect(workspace.outputs_dir, destination, workspace.policy.limits)
+
+    def logs(self, workspace: Workspace) -> tuple[StreamCapture, StreamCapture]:
+        with self._lock:
+            kept = self._logs.get(workspace.run_id)
+            running = self._runs.get(workspace.run_id)
+        if kept is not None:
+            return kept
+        if running is None or running.process.poll() is None:
+            return capture(b"", 0), capture(b"", 0)
+        kept = (running.stdout.finish(), running.stderr.finish())
+        with self._lock:
+            self._logs[workspace.run_id] = kept
+        return kept
+
+    def cleanup(self, workspace: Workspace) -> JobStatus:
+        self.terminate(workspace)
+        self.logs(workspace)
+        with self._lock:
+            running = self._runs.pop(workspace.run_id, None)
+            if running is not None and running.info_fd >= 0:
+                os.close(running.info_fd)
+                running.info_fd = -1
+            self._finished.pop(workspace.run_id, None)
+            self._logs.pop(workspace.run_id, None)
+        return JobStatus(JobState.UNKNOWN)
+
+    def _status_of(self, workspace: Workspace, running: _Running) -> JobStatus:
+        code = running.process.poll()
+        if code is None:
+            return JobStatus(JobState.RUNNING)
+        with self._lock:
+            if workspace.run_id in self._finished:
+                return self._finished[workspace.run_id]
+        _wait_for_sandbox_end(running, workspace.policy.job_uid)
+        if code < 0:  # bwrap itself was killed (by terminate): the job died with it
+            finished = JobStatus(JobState.EXITED, exit_code=None, signal=-code)
+        elif code > EXIT_SIGNAL_BASE:
+            finished = JobStatus(JobState.EXITED, exit_code=None, signal=code - EXIT_SIGNAL_BASE)
+        else:
+            finished = JobStatus(JobState.EXITED, exit_code=code)
+        with self._lock:
+            self._finished[workspace.run_id] = finished
+        return finished
+
+    def _command(
+        self, workspace: Workspace, rootfs: Path, seccomp_fd: int, info_fd: int
+    ) -> list[str]:
+        policy = workspace.policy
+        limits = policy.limits
+        command = [
+            "prlimit",
+            f"--as={limits.memory_bytes}",
+            # All jobs share the job uid, and the kernel counts a uid's processes
+            # host-wide against the limit in force when bwrap made the job's user
+            # namespace: that outer limit is the cap for all jobs together, and
+            # the job's own limit is set inside (JOB_NPROC_WRAPPER), where it
+            # counts only this job's processes.
+            f"--nproc={HOST_WIDE_JOB_PROCESSES}",
+            # SIGXCPU at the limit, SIGKILL a second later if the job ignores it
+            f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
+            # one byte over the cap, so the collector sees the breach and names it
+            f"--fsize={limits.output_bytes + 1}",
+            f"--nofile={limits.open_files}",
+            "--core=0",
+            "--",
+        ]
+        if os.geteuid() == 0:
+            command += [
+                "setpriv",
+                f"--reuid={policy.job_uid}",
+                f"--regid={policy.job_gid}",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+                "--",
+            ]
+        uid = str(policy.job_uid) if os.geteuid() == 0 else str(os.geteuid())
+        gid = str(policy.job_gid) if os.geteuid() == 0 else str(os.getegid())
+        command += [
+            "bwrap",
+            "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net",
+            "--unshare-uts", "--unshare-cgroup", "--disable-userns",
+            "--uid", uid, "--gid", gid,
+            "--hostname", HOSTNAME,
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--clearenv",
+        ]  # fmt: skip
+        for name, value in job_environment(workspace.spec.mode).items():
+            command += ["--setenv", name, value]
+        command += [
+            "--ro-bind", str(rootfs), "/",
+            "--proc", "/proc",
+            # read-only: the job's own namespaced settings (e.g. fs/mqueue) too
+            "--remount-ro", "/proc",
+            "--dev", "/dev",
+            "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", recipe.TMP_DIR,
+            "--perms", "1777", "--size", str(limits.shm_bytes), "--tmpfs", recipe.SHM_DIR,
+            "--remount-ro", "/dev",
+            # mount points for single files need a writable parent while being
+            # created; each such parent is a tmpfs made read-only right after.
+            "--tmpfs", recipe.JOB_DIR,
+            "--ro-bind", str(workspace.code_file),
+            f"{recipe.JOB_DIR}/{code_file_name(workspace.spec.interpreter)}",
+            "--remount-ro", recipe.JOB_DIR,
+            "--tmpfs", recipe.INPUTS_DIR,
+        ]  # fmt: skip
+        for inside, host in workspace.input_files().items():
+            command += ["--ro-bind", str(host), f"{recipe.INPUTS_DIR}/{inside}"]
+        command += [
+            "--remount-ro", recipe.INPUTS_DIR,
+            "--bind", str(workspace.outputs_dir), recipe.OUTPUTS_DIR,
+            "--chdir", recipe.TMP_DIR,
+            "--seccomp", str(seccomp_fd),
+            "--info-fd", str(info_fd),
+            "--",
+            *JOB_NPROC_WRAPPER, f"--nproc={limits.pids}", "--",
+            *job_command(workspace.spec.interpreter),
+        ]  # fmt: skip
+        return command
+
+
+def _wait_for_sandbox_end(running: _Running, job_uid: int) -> None:
+    """Return once the sandbox's pid 1, and so every process of the job, is gone.
+
+    bwrap's outer process may exit a moment before the sandbox's pid 1 has torn
+    down the pid namespace; "exited" must mean that nothing of the job runs.
+    """
+    init_pid = running.sandbox_init_pid()
+    if init_pid is None:
+        return
+    try:
+        pidfd = os.pidfd_open(init_pid)
+    except ProcessLookupError:
+        return
+    try:
+        # a reused pid would belong to someone else: only the job's uid is ours
+        expected = job_uid if os.geteuid() == 0 else os.getuid()
+        if _real_uid(init_pid) != expected:
+            return
+        if not select.select([pidfd], [], [], SETTLE_SECONDS)[0]:
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            select.select([pidfd], [], [], SETTLE_SECONDS)
+    finally:
+        os.close(pidfd)
+
+
+def _real_uid(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    return None
+
+
+@functools.cache
+def _seccomp_program() -> bytes:
+    """The compiled filter; the rules are constants, so once per process suffices."""
+    with tempfile.TemporaryFile() as target:
+        seccomp_rules.write_bpf(target)
+        target.seek(0)
+        return target.read()
+
+
+def _seccomp_program_fd() -> int:
+    """A sealed in-memory file holding the filter, for ``bwrap --seccomp FD``."""
+    fd = os.memfd_create("sealroom-seccomp", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    os.write(fd, _seccomp_program())
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd

@@ -1,0 +1,151 @@
+"""Run one job start to finish on a backend and return its record.
+
+The supervisor's loop: prepare, execute, then wait in short slices, stopping the
+job the moment it passes the wall clock or its output totals; then collect
+outputs untrustingly, keep the heads of its logs, clean up, and explain the end
+in words. Waiting returns as soon as the job exits, so the slices add no latency.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sandbox import outputs, workspace
+from sandbox.backend import Backend, JobState, JobStatus
+from sandbox.bubblewrap import BubblewrapBackend
+from sandbox.docker_backend import DockerBackend
+from sandbox.errors import IsolationUnavailable, SandboxError
+from sandbox.policy import IsolationPolicy
+from sandbox.reasons import Ending, Enforced, explain, signal_name
+from sandbox.record import RunRecord, Timings
+from sandbox.spec import JobSpec
+
+WATCH_SLICE_SECONDS = 0.2
+BACKEND_NAMES = ("bwrap", "docker")
+TRUNCATED = "{stream} truncated: kept the first {kept} of {total} bytes"
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(8)
+
+
+def select_backend(name: str, runtime_root: Path | None = None) -> Backend:
+    """The named backend, checked; ``auto`` takes bubblewrap, then Docker.
+
+    Never a fallback to running unisolated: if nothing can isolate the job, the
+    ``IsolationUnavailable`` of the first choice is raised.
+    """
+    if name == "bwrap":
+        candidates: list[Backend] = [BubblewrapBackend(runtime_root)]
+    elif name == "docker":
+        candidates = [DockerBackend(runtime_root)]
+    elif name == "auto":
+        candidates = [BubblewrapBackend(runtime_root), DockerBackend(runtime_root)]
+    else:
+        raise IsolationUnavailable(
+            name, f"there is no backend named {name!r}", "choose bwrap, docker or auto"
+        )
+    first_problem: SandboxError | None = None
+    for candidate in candidates:
+        try:
+            candidate.check_available()
+        except SandboxError as problem:
+            first_problem = first_problem or problem
+            continue
+        return candidate
+    assert first_problem is not None
+    raise first_problem
+
+
+def run_job(
+    spec: JobSpec,
+    backend: Backend,
+    destination: Path,
+    *,
+    policy: IsolationPolicy | None = None,
+    work_root: Path | None = None,
+    run_id: str | None = None,
+    now: datetime | None = None,
+) -> RunRecord:
+    """Run ``spec`` isolated on ``backend``; collected outputs land in ``destination``."""
+    spec.validate()
+    backend.check_available()
+    effective = replace(policy or IsolationPolicy(), limits=spec.limits)
+    run_id = run_id or new_run_id()
+    started_at = now or datetime.now(UTC)
+    destination.mkdir(parents=True, exist_ok=True)
+    clock_start = time.monotonic()
+    space = workspace.create(run_id, spec, effective, work_root or workspace.default_work_root())
+    try:
+        backend.prepare(space)
+        prepared = time.monotonic()
+        backend.execute(space)
+        status, enforced = _supervise(backend, space)
+        finished = time.monotonic()
+        collection = backend.collect_outputs(space, destination)
+        stdout, stderr = backend.logs(space)
+        collected = time.monotonic()
+    finally:
+        backend.cleanup(space)
+        workspace.remove(space)
+    ending = Ending(
+        exit_code=status.exit_code,
+        signal=status.signal,
+        oom_killed=status.oom_killed,
+        enforced=enforced,
+        stderr_tail=stderr.text[-2000:],
+    )
+    reason = explain(ending, effective.limits)
+    notes: list[str] = []
+    if collection.withheld_reason is not None:
+        if status.exit_code == 0 and enforced is None:
+            reason = collection.withheld_reason
+        else:
+            notes.append(collection.withheld_reason)
+    for label, stream in (("stdout", stdout), ("stderr", stderr)):
+        if stream.truncated:
+            notes.append(
+                TRUNCATED.format(stream=label, kept=stream.kept_bytes, total=stream.total_bytes)
+            )
+    return RunRecord(
+        run_id=run_id,
+        backend=backend.name,
+        mode=spec.mode.value,
+        policy=effective.as_table(),
+        started_at=started_at,
+        exit_code=status.exit_code,
+        signal=signal_name(status.signal),
+        reason=reason,
+        outputs=collection.collected,
+        rejected_outputs=collection.rejected,
+        stdout=stdout,
+        stderr=stderr,
+        timings=Timings(
+            prepare_seconds=round(prepared - clock_start, 4),
+            run_seconds=round(finished - prepared, 4),
+            collect_seconds=round(collected - finished, 4),
+            total_seconds=round(collected - clock_start, 4),
+        ),
+        notes=tuple(notes),
+    )
+
+
+def _supervise(backend: Backend, space: workspace.Workspace) -> tuple[JobStatus, Enforced | None]:
+    limits = space.policy.limits
+    deadline = time.monotonic() + limits.wall_seconds
+    while True:
+        remaining = deadline - time.monotonic()
+        status = backend.wait(space, min(WATCH_SLICE_SECONDS, max(remaining, 0.0)))
+        if status.state is JobState.EXITED:
+            return status, None
+        if time.monotonic() >= deadline:
+            return backend.terminate(space), Enforced.WALL_CLOCK
+        usage = outputs.measure(space.outputs_dir, limits)
+        if usage.entries > limits.output_files:
+            return backend.terminate(space), Enforced.OUTPUT_FILES
+        if usage.bytes > limits.output_bytes:
+            return backend.terminate(space), Enforced.OUTPUT_BYTES

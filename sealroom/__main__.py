@@ -1,0 +1,3 @@
+from sealroom.cli.app import main
+
+main()

@@ -1,0 +1,95 @@
+"""The `sealroom` command: one Typer app, every error one actionable line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from contracts import ContractError
+from kms import KmsError
+from sealroom.cli.contract_commands import contract_app
+from sealroom.cli.dataset_commands import dataset_app
+from sealroom.cli.key_commands import keys_app
+from sealroom.cli.party_commands import party_app
+from sealroom.cli.session import console, err_console, master_passphrase, read_secret, settings
+from sealroom.demo import run_demo
+from sealroom.doctor import examine
+from sealroom.errors import SealroomError
+from sealroom.service.setup import initialise
+
+# Every room's root error: the shell shows their messages, never a traceback.
+USER_ERRORS: tuple[type[Exception], ...] = (SealroomError, KmsError, ContractError)
+
+app = typer.Typer(
+    name="sealroom",
+    help="Computed, approved results from data that never leaves home.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(party_app, name="party")
+app.add_typer(dataset_app, name="dataset")
+app.add_typer(keys_app, name="keys")
+app.add_typer(contract_app, name="contract")
+
+
+@app.command()
+def init(
+    admin: Annotated[str, typer.Option(help="Name of the system administrator.")] = "admin",
+    admin_key_file: Annotated[
+        Path | None,
+        typer.Option(help="Where the administrator's private keys are written, once."),
+    ] = None,
+) -> None:
+    """Create the data directory, the master key and the store (idempotent)."""
+    current = settings()
+    key_file = admin_key_file or current.home / f"{admin}.key"
+    key_passphrase = read_secret("SEALROOM_KEY_PASSPHRASE", "Passphrase for the admin key file")
+    report = initialise(
+        current,
+        master_passphrase,
+        admin=admin,
+        admin_key_file=key_file,
+        admin_key_passphrase=key_passphrase,
+    )
+    if report.already_initialised:
+        console.print(f"{report.home} is already initialised; the store schema is current")
+        return
+    console.print(f"initialised {report.home}")
+    console.print(f"  database      {report.database}")
+    console.print(f"  master key    {report.master_key_id} ({report.key_provider})")
+    console.print(
+        f"  administrator {report.created_admin}; private keys in {report.admin_key_file}"
+    )
+
+
+@app.command()
+def doctor() -> None:
+    """What isolation, key device and database are in use, and what is missing."""
+    findings = examine(settings())
+    table = Table(title="sealroom doctor")
+    for column in ("part", "state", "detail", "to fix"):
+        table.add_column(column)
+    for f in findings:
+        table.add_row(f.part, "[green]ok[/]" if f.ok else "[red]missing[/]", f.detail, f.fix)
+    console.print(table)
+
+
+@app.command()
+def demo() -> None:
+    """Run the stories on the bundled synthetic data, as the parties would."""
+    run_demo(console)
+
+
+def main() -> None:
+    try:
+        app()
+    except USER_ERRORS as err:
+        err_console.print(f"[bold red]error:[/] {err}", soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: nothing was committed by the unfinished step")
+        sys.exit(130)

@@ -1,0 +1,163 @@
+"""`sealroom dataset register|list|show|verify`: shape and handling, never values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sealroom.cli.session import ActingParty, acting, console, opened
+from sealroom.errors import ConfigError
+from sealroom.service.datasets import (
+    DatasetView,
+    list_datasets,
+    register_dataset,
+    show_dataset,
+    verify_dataset,
+)
+
+dataset_app = typer.Typer(help="Register and inspect encrypted datasets.", no_args_is_help=True)
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, level = pair.partition("=")
+        if not sep or not column or not level:
+            raise ConfigError(f"--classify {pair!r}: write it as COLUMN=LEVEL, e.g. spend=general")
+        overrides[column] = level
+    return overrides
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def classification_table(view: DatasetView) -> Table:
+    table = Table(title=f"Dataset {view.label}: columns and classification")
+    for column in ("column", "type", "classification", "detected as", "confidence", "decided by"):
+        table.add_column(column)
+    styles = {
+        "identifier": "red",
+        "sensitive_personal": "bold red",
+        "personal": "yellow",
+        "important": "magenta",
+    }
+    for c in view.columns:
+        table.add_row(
+            c.name,
+            c.physical_type,
+            f"[{styles.get(c.level, 'green')}]{c.level}[/]",
+            c.detector or "-",
+            f"{c.confidence:.0%}",
+            c.decided_by,
+        )
+    return table
+
+
+def summary_table(view: DatasetView) -> Table:
+    table = Table(show_header=False, title=f"Dataset {view.label}")
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for field, value in (
+        ("owner", view.owner),
+        (
+            "source",
+            f"{view.source_name} ({view.source_format}"
+            + (f", {view.source_encoding})" if view.source_encoding else ")"),
+        ),
+        ("rows", f"{view.row_count:,}"),
+        ("columns", str(len(view.columns))),
+        ("source size", human_bytes(view.source_bytes)),
+        ("stored (canonical Parquet)", human_bytes(view.stored_bytes)),
+        ("encryption", view.algorithm),
+        ("data key", f"{view.data_key_id} (wrapped under {view.master_key_id})"),
+        ("content sha256", view.content_sha256),
+        ("registered by", view.registered_by),
+    ):
+        table.add_row(field, value)
+    return table
+
+
+@dataset_app.command("register")
+def register(
+    file: Annotated[Path, typer.Argument(help="A Parquet or CSV file.")],
+    owner: Annotated[str, typer.Option(help="The owning organisation.")],
+    name: Annotated[str | None, typer.Option(help="Dataset name (default: file stem).")] = None,
+    classify: Annotated[
+        list[str] | None,
+        typer.Option(help="Confirm or override a column: COLUMN=LEVEL (repeatable)."),
+    ] = None,
+    algorithm: Annotated[str | None, typer.Option(help="aes-256-gcm or sm4-gcm.")] = None,
+    as_party: ActingParty = None,
+) -> None:
+    """Classify, encrypt under a fresh data key, and store FILE."""
+    if algorithm not in (None, "aes-256-gcm", "sm4-gcm"):
+        raise ConfigError(f"--algorithm {algorithm!r}: use aes-256-gcm or sm4-gcm")
+    with opened() as room:
+        view = register_dataset(
+            room,
+            acting(room, as_party),
+            file,
+            owner=owner,
+            name=name,
+            classify=parse_overrides(classify or []),
+            algorithm=algorithm,  # type: ignore[arg-type]
+        )
+    console.print(summary_table(view))
+    console.print(classification_table(view))
+
+
+@dataset_app.command("list")
+def list_() -> None:
+    """List datasets (latest version of each)."""
+    with opened() as room:
+        views = list_datasets(room)
+    table = Table(title="Datasets")
+    for column in ("name", "version", "owner", "rows", "columns", "size", "encryption", "key"):
+        table.add_column(column)
+    for v in views:
+        table.add_row(
+            v.name,
+            str(v.version),
+            v.owner,
+            f"{v.row_count:,}",
+            str(len(v.columns)),
+            human_bytes(v.stored_bytes),
+            v.algorithm,
+            v.data_key_id,
+        )
+    console.print(table)
+
+
+@dataset_app.command("show")
+def show(
+    name: str,
+    version: Annotated[int | None, typer.Option(help="A version (default: latest).")] = None,
+) -> None:
+    """Schema, classification, row count, size and key id of a dataset; never its values."""
+    with opened() as room:
+        view = show_dataset(room, name, version)
+    console.print(summary_table(view))
+    console.print(classification_table(view))
+
+
+@dataset_app.command("verify")
+def verify(
+    name: str,
+    version: Annotated[int | None, typer.Option(help="A version (default: latest).")] = None,
+) -> None:
+    """Decrypt the stored dataset end to end and check it is what was registered."""
+    with opened() as room:
+        view = verify_dataset(room, name, version)
+    console.print(
+        f"[green]ok[/] {view.label}: decrypts to the registered {human_bytes(view.stored_bytes)} "
+        f"(sha256 {view.content_sha256[:16]}…)"
+    )

@@ -1,0 +1,129 @@
+"""`sealroom party add|list|show`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kms import PartyPublicKeys
+from sealroom.cli.session import ActingParty, acting, console, opened, read_secret
+from sealroom.errors import ConfigError
+from sealroom.service.parties import (
+    IssueKeys,
+    PartyKind,
+    PartyView,
+    RegisterKeys,
+    add_party,
+    list_parties,
+    show_party,
+)
+
+party_app = typer.Typer(help="Organisations and the people acting for them.", no_args_is_help=True)
+
+
+def load_public_keys(path: Path) -> PartyPublicKeys:
+    try:
+        return PartyPublicKeys.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ConfigError(
+            f"{path} is not a public-key file ({err}): create one with "
+            "`sealroom keys generate --out NAME.key`, which writes NAME.key.pub.json"
+        ) from None
+
+
+@party_app.command("add")
+def add(
+    name: str,
+    kind: Annotated[str, typer.Option(help="organisation or person")] = "organisation",
+    org: Annotated[str | None, typer.Option(help="The organisation a person acts for.")] = None,
+    display_name: Annotated[str, typer.Option(help="A readable name.")] = "",
+    issue_keys_to: Annotated[
+        Path | None,
+        typer.Option(help="Issue a key pair; its private half is written here, once."),
+    ] = None,
+    public_keys: Annotated[
+        Path | None,
+        typer.Option(help="Register the party's own public keys (from `sealroom keys generate`)."),
+    ] = None,
+    as_party: ActingParty = None,
+) -> None:
+    """Register a party (system administrator only)."""
+    if kind not in ("organisation", "person"):
+        raise ConfigError(f"--kind {kind!r}: use organisation or person")
+    if (issue_keys_to is None) == (public_keys is None):
+        raise ConfigError(
+            "give exactly one of --issue-keys-to FILE (the platform issues the pair) or "
+            "--public-keys FILE (the party registers its own)"
+        )
+    keys: IssueKeys | RegisterKeys
+    if issue_keys_to is not None:
+        secret = read_secret("SEALROOM_KEY_PASSPHRASE", "Passphrase for the issued key file")
+        keys = IssueKeys(issue_keys_to, secret)
+    else:
+        assert public_keys is not None
+        keys = RegisterKeys(load_public_keys(public_keys))
+    party_kind: PartyKind = "person" if kind == "person" else "organisation"
+    with opened() as room:
+        view = add_party(
+            room,
+            acting(room, as_party),
+            name=name,
+            kind=party_kind,
+            keys=keys,
+            organisation=org,
+            display_name=display_name,
+        )
+    console.print(f"added {view.kind} [bold]{view.name}[/] ({view.key_origin} keys)")
+    if issue_keys_to is not None:
+        console.print(
+            f"its private keys are in {issue_keys_to}: hand the file over; no copy is kept"
+        )
+
+
+def _party_table(parties: list[PartyView]) -> Table:
+    table = Table(title="Parties")
+    for column in ("name", "kind", "organisation", "admin", "keys", "signing key"):
+        table.add_column(column)
+    for p in parties:
+        table.add_row(
+            p.name,
+            p.kind,
+            p.organisation or "",
+            "yes" if p.is_admin else "",
+            p.key_origin,
+            p.ed25519_fingerprint,
+        )
+    return table
+
+
+@party_app.command("list")
+def list_() -> None:
+    """List the registered parties."""
+    with opened() as room:
+        console.print(_party_table(list_parties(room)))
+
+
+@party_app.command("show")
+def show(name: str) -> None:
+    """Show one party and its public key fingerprints."""
+    with opened() as room:
+        p = show_party(room, name)
+    table = Table(show_header=False, title=f"Party {p.name}")
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for field, value in (
+        ("name", p.name),
+        ("display name", p.display_name),
+        ("kind", p.kind),
+        ("organisation", p.organisation or "-"),
+        ("system administrator", "yes" if p.is_admin else "no"),
+        ("keys", p.key_origin),
+        ("X25519 (sealing)", p.x25519_fingerprint),
+        ("Ed25519 (signing)", p.ed25519_fingerprint),
+    ):
+        table.add_row(field, value)
+    console.print(table)

@@ -1,0 +1,71 @@
+"""The application context: settings, the opened store, the keyring and the clock.
+
+Everything a command needs is reached through one ``Sealroom`` object, so the CLI,
+the API and tests wire the same things in the same way, and tests inject a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from kms import Keyring, PassphraseKeyring, Pkcs11Keyring
+from sealroom.config import Settings
+from sealroom.errors import ConfigError
+from sealroom.store.database import create_store_engine, ensure_current, session_factory
+
+Clock = Callable[[], datetime]
+PassphraseSource = Callable[[], str]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Sealroom:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    passphrase: PassphraseSource
+    clock: Clock = utc_now
+    _keyring: Keyring | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(
+        cls, settings: Settings, passphrase: PassphraseSource, clock: Clock = utc_now
+    ) -> Sealroom:
+        """Opens an initialised data directory; refuses a store whose schema is behind."""
+        if not settings.home.exists():
+            raise ConfigError(
+                f"no Sealroom data directory at {settings.home}: run `sealroom init` first"
+            )
+        engine = create_store_engine(settings.database_url)
+        ensure_current(engine)
+        return cls(settings, engine, session_factory(engine), passphrase, clock)
+
+    def keyring(self) -> Keyring:
+        """The master keys, opened on first use (only commands that touch keys prompt)."""
+        if self._keyring is None:
+            self._keyring = open_keyring(self.settings, self.passphrase, create=False)
+        return self._keyring
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_keyring(settings: Settings, passphrase: PassphraseSource, *, create: bool) -> Keyring:
+    if settings.key_provider == "pkcs11":
+        pin = settings.pkcs11.pin
+        if pin is None:
+            raise ConfigError(
+                "the PKCS#11 key provider needs the token PIN: set SEALROOM_PKCS11_PIN"
+            )
+        return Pkcs11Keyring.open(settings.pkcs11.library, settings.pkcs11.token_label, pin)
+    if create and not settings.master_key_file.exists():
+        return PassphraseKeyring.create(settings.master_key_file, passphrase())
+    return PassphraseKeyring.open(settings.master_key_file, passphrase())
