@@ -248,7 +248,7 @@ def _connect() -> Any:
         raise IsolationUnavailable(
             "docker",
             "the Docker Engine is not running",
-            "start it with `scripts/docker-engine.sh` (dockerd --iptables=false --bridge=none)",
+            "start it with `dockerd --iptables=false --bridge=none` (scripts/docker-engine.sh)",
         ) from error
     return client
 

@@ -254,3 +254,22 @@ def _step(name: str, command: list[str], staging: Path) -> None:
         shutil.copyfile(log_path, kept)
         raise ImageBuildFailed(name, f"exit status {result.returncode}; log {kept}: {tail}")
     log_path.unlink()
+
+
+def prune_other_runtimes(
+    runtime: Runtime, client: Any | None = None, log: Log = print
+) -> tuple[str, ...]:
+    """Delete runtimes (and their images) built from other recipes; return their keys."""
+    removed: list[str] = []
+    for directory in sorted(runtime.directory.parent.iterdir()):
+        if directory.name == runtime.key or directory.name.startswith("."):
+            continue
+        shutil.rmtree(directory, ignore_errors=True)
+        removed.append(directory.name)
+        log(f"removed old runtime {directory.name}")
+    if client is not None:
+        for image in client.images.list(name=recipe.DOCKER_REPOSITORY):
+            if image.id != runtime.docker_image_id:
+                client.images.remove(image.id, force=True)
+                log(f"removed old docker image {image.id[:19]}")
+    return tuple(removed)

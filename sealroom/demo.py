@@ -15,11 +15,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
-from kms import generate_party_keys, save_party_key_file
+from contracts import ActionKind
+from kms import generate_party_keys, load_party_key_file, save_party_key_file
+from sealroom.audit import tree_head_to_json
+from sealroom.cli.audit_commands import audit_table
+from sealroom.cli.contract_commands import contract_table
 from sealroom.cli.dataset_commands import classification_table, human_bytes, summary_table
 from sealroom.config import load_settings
 from sealroom.service.actors import Actor
+from sealroom.service.audit_log import export_audit, read_public_key, timeline, verify_export
 from sealroom.service.context import Sealroom
+from sealroom.service.contracts import propose_contract, take_step
 from sealroom.service.datasets import register_dataset, verify_dataset
 from sealroom.service.keys import rotate_master_key
 from sealroom.service.parties import IssueKeys, RegisterKeys, add_party
@@ -28,12 +34,13 @@ from sealroom.service.setup import initialise
 DEMO_PASSPHRASE = "demo-only-passphrase"  # noqa: S105 - synthetic demo identities
 
 NOT_BUILT_YET = (
-    "story 1 (sandboxed analysis): data contracts, debug and real runs, review and release",
+    "story 1, second half: debug and real runs in the sandbox, output checks, review, release",
     "story 2 (PSI overlap with a partner)",
     "story 3 (sum over the overlap)",
     "story 4 (secure aggregation across owners)",
-    "story 5 (audit log verification and export ledger)",
+    "story 5, second half: the export ledger and the annual data-export report",
 )
+CONTRACT = importlib.resources.files("sealroom") / "data" / "customer-insights.yaml"
 
 
 def bundled_customers() -> Path:
@@ -66,6 +73,8 @@ def run_demo(console: Console) -> None:
     try:
         _story_parties(console, room, parties_dir)
         _story_register(console, room)
+        _story_contract(console, room, parties_dir)
+        _story_audit(console, room, home / "audit-export")
     finally:
         room.close()
 
@@ -141,3 +150,40 @@ def _story_register(console: Console, room: Sealroom) -> None:
     )
     verify_dataset(room, "customers")
     console.print("[green]ok[/] the dataset still decrypts under the new master key")
+
+
+def _story_contract(console: Console, room: Sealroom, parties_dir: Path) -> None:
+    console.print(Rule("A data contract: proposed, dual-approved, accepted"))
+    owner = Actor("acme-cn", False, None)
+    view = propose_contract(room, owner, CONTRACT.read_text("utf-8"), "customer-insights.yaml")
+    console.print(f"acme-cn proposed {view.ref} (hash {view.contract_hash[:16]}…): {view.state}")
+    owner_keys = load_party_key_file(parties_dir / "acme-cn.key", DEMO_PASSPHRASE)
+    view = take_step(room, owner, view.contract.id, ActionKind.APPROVE, keys=owner_keys)
+    console.print(f"acme-cn approved with its own key: {view.state} (the platform must too)")
+    view = take_step(
+        room, Actor("admin", True, "platform"), view.contract.id, ActionKind.APPROVE, keys=None
+    )
+    console.print(f"the platform approved with the service key: {view.state}")
+    partner_keys = load_party_key_file(
+        parties_dir / "globex-uk-machine" / "globex-uk.key", DEMO_PASSPHRASE
+    )
+    view = take_step(
+        room,
+        Actor("globex-uk", False, None),
+        view.contract.id,
+        ActionKind.ACCEPT,
+        keys=partner_keys,
+    )
+    console.print(contract_table(view))
+
+
+def _story_audit(console: Console, room: Sealroom, out: Path) -> None:
+    console.print(Rule("Story 5 (audit half): verify everything the demo did"))
+    console.print(audit_table(timeline(room)))
+    export = export_audit(room, out)
+    report = verify_export(export.log, [export.head_value], read_public_key(export.public_key))
+    console.print(
+        f"[green]ok[/] {report.entries} audit events verified offline from {export.log.name} "
+        f"against the platform-signed tree head"
+    )
+    console.print(tree_head_to_json(export.head_value))

@@ -38,6 +38,7 @@ from sqlalchemy import (
     bindparam,
     insert,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -292,23 +293,25 @@ def current_root(session: Session) -> LogState:
     return LogState(tree_size=frontier.size, root_hash=frontier.root())
 
 
-_LEAF_HASHES = select(_EVENTS.c.leaf_index, _EVENTS.c.leaf_hash).where(
-    _EVENTS.c.leaf_index.in_(bindparam("wanted", expanding=True))
-)
-_NODE_HASHES = select(_NODES.c.node_key, _NODES.c.hash).where(
-    _NODES.c.node_key.in_(bindparam("wanted", expanding=True))
+# One round trip for a whole proof: leaves answer under the key a level-0 node
+# would have (index << 6), inner nodes under their stored key.
+_PROOF_HASHES = union_all(
+    select((_EVENTS.c.leaf_index * 64).label("node_key"), _EVENTS.c.leaf_hash).where(
+        _EVENTS.c.leaf_index.in_(bindparam("leaves", expanding=True))
+    ),
+    select(_NODES.c.node_key, _NODES.c.hash).where(
+        _NODES.c.node_key.in_(bindparam("inner", expanding=True))
+    ),
 )
 
 
 def _store_lookup(session: Session) -> NodeLookup:
     def lookup(nodes: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
-        leaves = {node.index: node for node in nodes if node.level == 0}
-        inner = {node_key(node): node for node in nodes if node.level > 0}
-        found: dict[NodeId, bytes] = {}
-        for statement, wanted in ((_LEAF_HASHES, leaves), (_NODE_HASHES, inner)):
-            if wanted:
-                rows = session.execute(statement, {"wanted": list(wanted)})
-                found.update((wanted[key], value) for key, value in rows)
+        wanted = {node_key(node): node for node in nodes}
+        leaves = [node.index for node in nodes if node.level == 0]
+        inner = [node_key(node) for node in nodes if node.level > 0]
+        rows = session.execute(_PROOF_HASHES, {"leaves": leaves, "inner": inner})
+        found = {wanted[key]: value for key, value in rows}
         missing = [node for node in nodes if node not in found]
         if missing:
             raise LogStoreDamaged(f"tree node {missing[0]} is missing")

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from contracts import ContractError
 from kms import KmsError
+from sealroom.cli.audit_commands import audit_app
 from sealroom.cli.contract_commands import contract_app
 from sealroom.cli.dataset_commands import dataset_app
 from sealroom.cli.key_commands import keys_app
@@ -34,6 +35,7 @@ app.add_typer(party_app, name="party")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(keys_app, name="keys")
 app.add_typer(contract_app, name="contract")
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()

@@ -27,6 +27,7 @@ from sandbox import (
     select_backend,
 )
 from sandbox.docker_backend import DockerBackend
+from sandbox.image import prune_other_runtimes
 from sandbox.spec import Interpreter, Mode
 
 console = Console(highlight=False)
@@ -76,12 +77,18 @@ def build(
     docker: Annotated[
         bool, typer.Option(help="Also import the image into the Docker Engine.")
     ] = True,
+    prune: Annotated[
+        bool, typer.Option(help="Delete runtimes and images of older recipes afterwards.")
+    ] = False,
 ) -> None:
     """Build the job runtime and image once per machine (idempotent, fast when built)."""
     try:
         runtime = build_runtime(log=console.print)
-        if docker:
-            import_docker_image(runtime, DockerBackend().client, log=console.print)
+        client = DockerBackend().client if docker else None
+        if client is not None:
+            runtime = import_docker_image(runtime, client, log=console.print)
+        if prune:
+            prune_other_runtimes(runtime, client, log=console.print)
     except SandboxError as error:
         err_console.print(f"sealroom: {error.message}")
         raise typer.Exit(EXIT_REFUSED) from error

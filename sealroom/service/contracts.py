@@ -179,6 +179,7 @@ def propose_contract(room: Sealroom, actor: Actor, text: str, source: str) -> Co
         )
         record(
             session,
+            at=room.clock(),
             actor=actor.name,
             role=actor.role,
             action="contract.propose",
@@ -281,6 +282,7 @@ def record_step(
         )
         record(
             session,
+            at=room.clock(),
             actor=actor.name,
             role=step.role.value,
             action=f"contract.{step.action.value}",

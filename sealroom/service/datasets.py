@@ -31,6 +31,7 @@ from kms import (
     create_data_key,
     open_data_key,
 )
+from sealroom.audit.events import JsonValue
 from sealroom.datasets import TableLimits, TableProfile, inspect_table
 from sealroom.datasets.classify import ColumnClassification, apply_overrides, classify_table
 from sealroom.datasets.tabular import iter_record_batches
@@ -199,14 +200,24 @@ def sweep_abandoned_uploads(room: Sealroom) -> list[str]:
         blob_name, _, pid_text = partial.name.rpartition(PARTIAL_MARK)
         if not pid_text.isdigit() or _process_alive(int(pid_text)):
             continue
-        with room.sessions() as session:
+        with transaction(room.sessions) as session:
             committed = session.scalar(
                 select(DatasetVersionRecord.id).where(DatasetVersionRecord.blob_name == blob_name)
             )
-        if committed is not None:
-            _publish(partial, blob_dir / blob_name)
-        else:
-            partial.unlink(missing_ok=True)
+            outcome = "published" if committed is not None else "deleted"
+            record(
+                session,
+                at=room.clock(),
+                actor="sealroom",
+                role="service",
+                action="dataset.upload_recovered",
+                subject={"blob": blob_name},
+                detail={"outcome": outcome, "process": int(pid_text)},
+            )
+            if committed is not None:
+                _publish(partial, blob_dir / blob_name)
+            else:
+                partial.unlink(missing_ok=True)
         swept.append(partial.name)
     return swept
 
@@ -325,8 +336,10 @@ def _insert_version(
     )
     session.add(version_rec)
     session.flush()
+    overridden: list[JsonValue] = sorted(c.column for c in columns if c.decided_by == "owner")
     record(
         session,
+        at=room.clock(),
         actor=actor.name,
         role=actor.role,
         action="dataset.register",
@@ -338,7 +351,7 @@ def _insert_version(
             "data_key": wrapped.key_id,
             "algorithm": wrapped.algorithm,
             "classification": {c.column: str(c.level) for c in columns},
-            "overridden": sorted(c.column for c in columns if c.decided_by == "owner"),
+            "overridden": overridden,
         },
     )
     return _view(version_rec, owner, wrapped.algorithm, wrapped.master_key_id)

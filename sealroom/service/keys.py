@@ -54,6 +54,7 @@ def rotate_master_key(room: Sealroom, actor: Actor, *, retire_old: bool = True) 
         service_keys = rewrap_service_keys(session, room)
         record(
             session,
+            at=room.clock(),
             actor=actor.name,
             role=actor.role,
             action="keys.rotate",
@@ -79,6 +80,7 @@ def backup_keys(room: Sealroom, actor: Actor, path: Path) -> int:
         write_backup(path, room.keyring(), [_wrapped(r) for r in rows])
         record(
             session,
+            at=room.clock(),
             actor=actor.name,
             role=actor.role,
             action="keys.backup",
@@ -103,6 +105,7 @@ def restore_keys(room: Sealroom, actor: Actor, path: Path) -> int:
             restored += 1
         record(
             session,
+            at=room.clock(),
             actor=actor.name,
             role=actor.role,
             action="keys.restore",

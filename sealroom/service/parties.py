@@ -145,6 +145,7 @@ def add_party(
             )
             record(
                 session,
+                at=room.clock(),
                 actor=actor.name,
                 role=actor.role,
                 action="party.add",

@@ -77,6 +77,7 @@ def initialise(
                 )
                 record(
                     session,
+                    at=room.clock(),
                     actor=admin,
                     role="admin",
                     action="store.init",
