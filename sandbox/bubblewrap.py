@@ -8,8 +8,9 @@ How the policy maps to bubblewrap:
   ``/dev/shm`` with size caps; ``/dev`` minimal and read-only;
 - capabilities dropped, a new session (no TIOCSTI into the caller's terminal),
   the libseccomp filter of ``sandbox.seccomp_rules`` on a file descriptor;
-- limits as rlimits set with ``prlimit`` (address space, processes, CPU time,
-  file size, open files, core 0); wall clock and output totals by the supervisor.
+- limits as rlimits set by the runtime's ``prlimit`` inside the sandbox, just
+  before the job's code (address space, processes, CPU time, file size, open
+  files, core 0); wall clock and output totals by the supervisor.
 
 The root-uid trap (issue 6): bwrap started by root maps the job to host root, so
 a job could open ``/proc/sys/kernel/core_pattern`` for writing even with every
@@ -39,14 +40,14 @@ from sandbox.backend import JobState, JobStatus
 from sandbox.errors import BackendFailure, IsolationUnavailable
 from sandbox.job_environment import HOSTNAME, job_command, job_environment
 from sandbox.outputs import Collection
+from sandbox.policy import IsolationPolicy, Limits
 from sandbox.record import StreamCapture
 from sandbox.streams import StreamKeeper, capture
 from sandbox.workspace import Workspace, code_file_name
 
 EXIT_SIGNAL_BASE = 128  # bwrap exits 128 + n when the job dies of signal n
-HOST_WIDE_JOB_PROCESSES = 4096
 SETTLE_SECONDS = 5.0
-JOB_NPROC_WRAPPER = ("/usr/bin/prlimit",)  # from the runtime, run inside the sandbox
+RLIMIT_WRAPPER = "/usr/bin/prlimit"  # the runtime's own, run inside the sandbox
 
 
 @dataclass
@@ -78,11 +79,10 @@ class BubblewrapBackend:
         self._lock = threading.Lock()
 
     def check_available(self) -> None:
-        for tool, package in (("bwrap", "bubblewrap"), ("prlimit", "util-linux")):
-            if shutil.which(tool) is None:
-                raise IsolationUnavailable(
-                    self.name, f"{package} is not installed", f"run `apt-get install {package}`"
-                )
+        if shutil.which("bwrap") is None:
+            raise IsolationUnavailable(
+                self.name, "bubblewrap is not installed", "run `apt-get install bubblewrap`"
+            )
         if os.geteuid() == 0 and shutil.which("setpriv") is None:
             raise IsolationUnavailable(
                 self.name,
@@ -99,7 +99,7 @@ class BubblewrapBackend:
             "runtime_key": runtime.key,
             "memory_enforced_as": "address-space rlimit (RLIMIT_AS)",
             "pids_enforced_as": "RLIMIT_NPROC set inside the job's user namespace",
-            "started_as": "job uid via setpriv" if os.geteuid() == 0 else "the calling user",
+            "started_as": "the job uid, via setpriv" if os.geteuid() == 0 else "the calling user",
         }
 
     def status(self, workspace: Workspace) -> JobStatus:
@@ -248,41 +248,27 @@ class BubblewrapBackend:
     ) -> list[str]:
         policy = workspace.policy
         limits = policy.limits
-        command = [
-            "prlimit",
-            f"--as={limits.memory_bytes}",
-            # All jobs share the job uid, and the kernel counts a uid's processes
-            # host-wide against the limit in force when bwrap made the job's user
-            # namespace: that outer limit is the cap for all jobs together, and
-            # the job's own limit is set inside (JOB_NPROC_WRAPPER), where it
-            # counts only this job's processes.
-            f"--nproc={HOST_WIDE_JOB_PROCESSES}",
-            # SIGXCPU at the limit, SIGKILL a second later if the job ignores it
-            f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
-            # one byte over the cap, so the collector sees the breach and names it
-            f"--fsize={limits.output_bytes + 1}",
-            f"--nofile={limits.open_files}",
-            "--core=0",
-            "--",
-        ]
+        uid, gid = _host_ids(policy)
+        command: list[str] = []
         if os.geteuid() == 0:
+            # The root-uid trap: bwrap is never started as root. (Popen's own
+            # user/group switch would do the same, but it forces a full fork of
+            # the supervisor instead of vfork: slower than this exec.)
             command += [
                 "setpriv",
-                f"--reuid={policy.job_uid}",
-                f"--regid={policy.job_gid}",
+                f"--reuid={uid}",
+                f"--regid={gid}",
                 "--clear-groups",
                 "--inh-caps=-all",
                 "--bounding-set=-all",
                 "--no-new-privs",
                 "--",
             ]
-        uid = str(policy.job_uid) if os.geteuid() == 0 else str(os.geteuid())
-        gid = str(policy.job_gid) if os.geteuid() == 0 else str(os.getegid())
         command += [
             "bwrap",
             "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net",
             "--unshare-uts", "--unshare-cgroup", "--disable-userns",
-            "--uid", uid, "--gid", gid,
+            "--uid", str(uid), "--gid", str(gid),
             "--hostname", HOSTNAME,
             "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--clearenv",
@@ -315,7 +301,7 @@ class BubblewrapBackend:
             "--seccomp", str(seccomp_fd),
             "--info-fd", str(info_fd),
             "--",
-            *JOB_NPROC_WRAPPER, f"--nproc={limits.pids}", "--",
+            *job_limits(limits),
             *job_command(workspace.spec.interpreter),
         ]  # fmt: skip
         return command
@@ -373,3 +359,32 @@ def _seccomp_program_fd() -> int:
     fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
+
+
+def _host_ids(policy: IsolationPolicy) -> tuple[int, int]:
+    """The uid/gid the job has on the host: the policy's when root, else the caller's."""
+    if os.geteuid() == 0:
+        return policy.job_uid, policy.job_gid
+    return os.getuid(), os.getgid()
+
+
+def job_limits(limits: Limits) -> list[str]:
+    """``prlimit`` inside the sandbox, just before the job's code: its rlimits.
+
+    Set inside rather than on bwrap, because all jobs share the job uid and the
+    kernel counts RLIMIT_NPROC per uid and user namespace: inside, the count is
+    this job's processes only. Lowering limits needs no privilege; raising them
+    again would need CAP_SYS_RESOURCE, which the job does not have.
+    """
+    return [
+        RLIMIT_WRAPPER,
+        f"--as={limits.memory_bytes}",
+        f"--nproc={limits.pids}",
+        # SIGXCPU at the limit, SIGKILL a second later if the job ignores it
+        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
+        # one byte over the cap, so the collector sees the breach and names it
+        f"--fsize={limits.output_bytes + 1}",
+        f"--nofile={limits.open_files}",
+        "--core=0",
+        "--",
+    ]

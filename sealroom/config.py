@@ -16,6 +16,7 @@ from typing import Literal
 from sealroom.errors import ConfigError
 
 KeyProvider = Literal["passphrase", "pkcs11"]
+SandboxBackend = Literal["auto", "bwrap", "docker"]
 DatasetAlgorithm = Literal["aes-256-gcm", "sm4-gcm"]
 
 GIB = 1024**3
@@ -42,6 +43,7 @@ class Settings:
     pkcs11: Pkcs11Settings = field(default_factory=Pkcs11Settings)
     limits: Limits = field(default_factory=Limits)
     default_algorithm: DatasetAlgorithm = "aes-256-gcm"
+    sandbox_backend: SandboxBackend = "auto"
 
     @property
     def master_key_file(self) -> Path:
@@ -50,6 +52,11 @@ class Settings:
     @property
     def blob_dir(self) -> Path:
         return self.home / "blobs"
+
+    @property
+    def work_dir(self) -> Path:
+        """Where a running job's decrypted inputs live, only for the run's duration."""
+        return self.home / "work"
 
     @property
     def config_file(self) -> Path:
@@ -79,6 +86,9 @@ def load_settings(home: Path | None = None, env: dict[str, str] | None = None) -
     algorithm = pick("default_algorithm", "aes-256-gcm")
     if algorithm not in ("aes-256-gcm", "sm4-gcm"):
         raise ConfigError(f"default_algorithm is {algorithm!r}: use 'aes-256-gcm' or 'sm4-gcm'")
+    backend = pick("sandbox_backend", "auto")
+    if backend not in ("auto", "bwrap", "docker"):
+        raise ConfigError(f"SEALROOM_SANDBOX_BACKEND is {backend!r}: use auto, bwrap or docker")
     pin = env.get("SEALROOM_PKCS11_PIN") or file_values.get("pkcs11_pin")
     return Settings(
         home=home,
@@ -94,6 +104,7 @@ def load_settings(home: Path | None = None, env: dict[str, str] | None = None) -
             max_dataset_rows=_positive_int(pick, "max_dataset_rows", Limits.max_dataset_rows),
         ),
         default_algorithm=algorithm,  # type: ignore[arg-type]
+        sandbox_backend=backend,  # type: ignore[arg-type]
     )
 
 

@@ -31,20 +31,23 @@ def _load(x: bytes) -> ec.EllipticCurvePublicKey:
     return ec.EllipticCurvePublicKey.from_encoded_point(CURVE, b"\x02" + x)
 
 
-def hash_to_point(identifier: str) -> bytes:
-    """The x-coordinate of ``H(identifier)``, a curve point nobody knows the logarithm of."""
+def _hash_to_curve(identifier: str) -> tuple[bytes, ec.EllipticCurvePublicKey]:
     data = identifier.encode()
     for counter in range(256):
         x = hashlib.sha256(_DOMAIN + bytes([counter]) + data).digest()
         if int.from_bytes(x, "big") >= _FIELD_PRIME:
             continue
         try:
-            _load(x)
+            return x, _load(x)
         except ValueError:  # no curve point has this x: try the next counter
             continue
-        return x
     # Each try succeeds with probability about one half; 256 failures do not happen.
     raise AssertionError("hash to P-256 failed 256 times")  # pragma: no cover
+
+
+def hash_to_point(identifier: str) -> bytes:
+    """The x-coordinate of ``H(identifier)``, a curve point nobody knows the logarithm of."""
+    return _hash_to_curve(identifier)[0]
 
 
 class Blinder:
@@ -71,7 +74,7 @@ class Blinder:
         return self._key.exchange(ec.ECDH(), point)
 
     def hash_and_blind(self, identifier: str) -> bytes:
-        return self._key.exchange(ec.ECDH(), _load(hash_to_point(identifier)))
+        return self._key.exchange(ec.ECDH(), _hash_to_curve(identifier)[1])
 
 
 # Worker functions for a ShardRunner: the scalar travels with each chunk.

@@ -336,7 +336,9 @@ def _insert_version(
     )
     session.add(version_rec)
     session.flush()
-    overridden: list[JsonValue] = sorted(c.column for c in columns if c.decided_by == "owner")
+    overridden: list[JsonValue] = [
+        c.column for c in sorted(columns, key=lambda c: c.column) if c.decided_by == "owner"
+    ]
     record(
         session,
         at=room.clock(),

@@ -1,0 +1,115 @@
+"""Service views to wire models: the one place the API decides what leaves the server."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kms import PartyPublicKeys
+from sealroom.client.models import (
+    ColumnInfo,
+    ContractInfo,
+    ContractPartyInfo,
+    DatasetInfo,
+    PartyInfo,
+    PublicKeysInfo,
+    StepInfo,
+    TokenInfo,
+)
+from sealroom.service.contracts import ContractView
+from sealroom.service.datasets import DatasetView
+from sealroom.service.parties import PartyView
+from sealroom.service.tokens import TokenView
+
+
+def public_keys_info(keys: PartyPublicKeys) -> PublicKeysInfo:
+    return PublicKeysInfo(**keys.to_json())
+
+
+def party_info(view: PartyView) -> PartyInfo:
+    return PartyInfo(
+        name=view.name,
+        kind=view.kind,
+        organisation=view.organisation,
+        display_name=view.display_name,
+        is_admin=view.is_admin,
+        key_origin=view.key_origin,
+        x25519_fingerprint=view.x25519_fingerprint,
+        ed25519_fingerprint=view.ed25519_fingerprint,
+        public_keys=public_keys_info(view.public_keys),
+    )
+
+
+def dataset_info(view: DatasetView) -> DatasetInfo:
+    return DatasetInfo(
+        name=view.name,
+        owner=view.owner,
+        version=view.version,
+        source_name=view.source_name,
+        source_format=view.source_format,
+        source_encoding=view.source_encoding,
+        source_bytes=view.source_bytes,
+        stored_bytes=view.stored_bytes,
+        row_count=view.row_count,
+        columns=[
+            ColumnInfo(
+                name=c.name,
+                physical_type=c.physical_type,
+                level=c.level,
+                detector=c.detector,
+                confidence=c.confidence,
+                decided_by=c.decided_by,
+            )
+            for c in view.columns
+        ],
+        content_sha256=view.content_sha256,
+        data_key_id=view.data_key_id,
+        algorithm=view.algorithm,
+        registered_by=view.registered_by,
+    )
+
+
+def contract_info(view: ContractView, document: str) -> ContractInfo:
+    c = view.contract
+    return ContractInfo(
+        id=c.id,
+        version=c.version,
+        title=c.title,
+        purpose=c.purpose,
+        state=view.state.value,
+        contract_hash=view.contract_hash,
+        parties=[
+            ContractPartyInfo(
+                name=p.name, roles=[r.value for r in p.roles], public_key=p.public_key
+            )
+            for p in c.parties
+        ],
+        datasets=[d.name for d in c.datasets],
+        job_kinds=[k.value for k in c.job_kinds.allowed()],
+        steps=[
+            StepInfo(
+                party=s.party,
+                role=s.role.value,
+                action=s.action.value,
+                signed_at=s.signed_at,
+                signature=s.signature,
+            )
+            for s in view.steps
+        ],
+        proposed_by=view.proposed_by,
+        proposed_at=view.proposed_at,
+        document=document,
+    )
+
+
+def token_info(view: TokenView, now: datetime) -> TokenInfo:
+    return TokenInfo(
+        token_id=view.token_id,
+        party=view.party,
+        scopes=list(view.scopes),
+        label=view.label,
+        created_at=view.created_at,
+        expires_at=view.expires_at,
+        revoked_at=view.revoked_at,
+        last_used_at=view.last_used_at,
+        state=view.state(now),
+    )

@@ -1,0 +1,160 @@
+"""Limits on what one request may cost: body size, upload pace, request rate.
+
+A JSON body over ``max_json_bytes`` or an upload over ``max_upload_bytes`` is
+refused as soon as its declared length or the bytes actually received pass the
+cap, never after buffering it. Downloads and PSI rounds are rate limited per
+token with an in-process token bucket: one server process is the deployment
+unit, so a shared store for the buckets would buy nothing yet.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.exceptions import HTTPException
+
+from sealroom.errors import SealroomError
+
+MIB = 1024 * 1024
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``burst`` requests at once, refilled at ``per_minute``."""
+
+    burst: int
+    per_minute: float
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    max_json_bytes: int = 1 * MIB
+    max_upload_bytes: int = 4 * 1024 * MIB
+    # An upload that sends nothing for this long is dropped (slow-loris uploads).
+    upload_idle_seconds: float = 30.0
+    keep_alive_seconds: int = 5
+    rates: dict[str, Rate] = field(
+        default_factory=lambda: {"download": Rate(30, 60.0), "psi": Rate(10, 20.0)}
+    )
+
+
+# HTTPException, not SealroomError: FastAPI re-raises an HTTPException met while it
+# reads a body, where any other error would become a vague 400.
+class BodyTooLarge(HTTPException):
+    def __init__(self, cap: int, what: str) -> None:
+        super().__init__(
+            413,
+            f"the {what} is larger than this server accepts ({cap:,} bytes): send less, or "
+            "ask the operator to raise the limit",
+        )
+        self.cap = cap
+
+
+class UploadStalled(HTTPException):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408,
+            f"the upload sent nothing for {seconds:g} seconds and was dropped: nothing was "
+            "registered; send it again",
+        )
+
+
+class RateLimited(SealroomError):
+    def __init__(self, bucket: str, retry_after: float) -> None:
+        self.retry_after = max(1, int(retry_after + 0.999))
+        super().__init__(
+            f"too many {bucket} requests from this token: wait {self.retry_after} s and retry"
+        )
+
+
+class TokenBucket:
+    def __init__(self, rate: Rate, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate = rate
+        self._clock = clock
+        self._tokens = float(rate.burst)
+        self._stamp = clock()
+
+    def take(self) -> float:
+        """0 when a request may go ahead, else the seconds until one may."""
+        now = self._clock()
+        per_second = self._rate.per_minute / 60.0
+        self._tokens = min(self._rate.burst, self._tokens + (now - self._stamp) * per_second)
+        self._stamp = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        return (1 - self._tokens) / per_second if per_second > 0 else 3600.0
+
+
+class RateLimiter:
+    """One bucket per (kind, token); thread-safe, as sync routes run in a thread pool."""
+
+    def __init__(self, rates: dict[str, Rate], clock: Callable[[], float] = time.monotonic):
+        self._rates = rates
+        self._clock = clock
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def take(self, kind: str, key: str) -> None:
+        rate = self._rates.get(kind)
+        if rate is None:
+            return
+        with self._lock:
+            bucket = self._buckets.get((kind, key))
+            if bucket is None:
+                bucket = self._buckets[(kind, key)] = TokenBucket(rate, self._clock)
+            wait = bucket.take()
+        if wait > 0:
+            raise RateLimited(kind, wait)
+
+
+class BodyLimit:
+    """ASGI middleware: caps each request body by its declared and its actual length."""
+
+    def __init__(self, app: AsgiApp, limits: ApiLimits, is_upload: Callable[[Scope], bool]):
+        self.app = app
+        self.limits = limits
+        self.is_upload = is_upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        upload = self.is_upload(scope)
+        cap = self.limits.max_upload_bytes if upload else self.limits.max_json_bytes
+        what = "upload" if upload else "request body"
+        declared = _content_length(scope)
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            if declared is not None and declared > cap:
+                raise BodyTooLarge(cap, what)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > cap:
+                    raise BodyTooLarge(cap, what)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,181 @@
+"""Authorisation rules: every route of the API declares exactly one.
+
+A rule names the token scope it needs and the relation the acting party must
+have to what the request touches (the contract in the path, the owner in the
+query, ...). Roles are granted per contract, never globally, so the contract
+rules read the roles from the latest version of that contract; a person acts
+for itself or for its organisation, as in the service layer.
+
+The authorisation-matrix test (``tests/api/test_authorisation_matrix.py``)
+walks the route table and holds, for every rule ``name``, which of the
+standard roles must be let through; a rule it does not know fails it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from contracts import Contract, Role
+from sealroom.errors import PermissionDenied
+from sealroom.service.actors import Actor
+from sealroom.service.context import Sealroom
+from sealroom.service.contracts import list_contracts, show_contract
+from sealroom.service.datasets import show_dataset
+from sealroom.service.tokens import Principal
+
+Params = Mapping[str, str]
+
+
+def _speaks_for(actor: Actor) -> tuple[str, ...]:
+    return tuple(n for n in (actor.name, actor.organisation) if n)
+
+
+def _roles_in(contract: Contract, actor: Actor) -> set[Role]:
+    roles: set[Role] = set()
+    for name in _speaks_for(actor):
+        party = contract.party(name)
+        if party is not None:
+            roles.update(party.roles)
+    return roles
+
+
+def _need_scope(principal: Principal, scope: str) -> None:
+    if not principal.has_scope(scope):
+        raise PermissionDenied(
+            f"API token {principal.token_id} of {principal.actor.name} lacks the {scope!r} "
+            f"scope this request needs: ask the administrator for a token with it"
+        )
+
+
+@dataclass(frozen=True)
+class Public:
+    """No token: health checks and the OpenAPI document."""
+
+    name: str = "public"
+    scope: str | None = None
+
+    def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """Any valid token, whatever its scopes (who am I?)."""
+
+    name: str = "authenticated"
+    scope: str | None = None
+
+    def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class AnyParty:
+    """Any party holding a valid token with ``scope``."""
+
+    scope: str
+
+    @property
+    def name(self) -> str:
+        return f"any-party:{self.scope}"
+
+    def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
+        _need_scope(principal, self.scope)
+
+
+@dataclass(frozen=True)
+class AdminOnly:
+    """The system administrator, with an admin-scoped token."""
+
+    name: str = "admin"
+    scope: str | None = "admin"
+
+    def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
+        _need_scope(principal, "admin")
+        if not principal.actor.is_admin:
+            raise PermissionDenied(
+                f"{principal.actor.name} may not do this: only the system administrator "
+                "manages parties and tokens"
+            )
+
+
+@dataclass(frozen=True)
+class ContractRole:
+    """A party the contract in the path names in one of ``roles`` (any role if empty)."""
+
+    scope: str
+    roles: tuple[Role, ...] = ()
+    param: str = "contract_id"
+
+    @property
+    def name(self) -> str:
+        held = ",".join(r.value for r in self.roles) or "any"
+        return f"contract-role:{held}:{self.scope}"
+
+    def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
+        _need_scope(principal, self.scope)
+        contract = show_contract(room, params[self.param]).contract
+        held = _roles_in(contract, principal.actor)
+        if held and (not self.roles or held.intersection(self.roles)):
+            return
+        wanted = " or ".join(r.value for r in self.roles) or "party"
+        raise PermissionDenied(
+            f"{principal.actor.name} is no {wanted} of {contract.ref}: only the parties the "
+            "contract names in that role may do this"
+        )
+
+
+@dataclass(frozen=True)
+class DatasetReader:
+    """The dataset's owner, the administrator, or a party of a contract naming it."""
+
+    scope: str = "read"
+    param: str = "name"
+
+    @property
+    def name(self) -> str:
+        return f"dataset-reader:{self.scope}"
+
+    def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
+        _need_scope(principal, self.scope)
+        view = show_dataset(room, params[self.param])
+        if not may_see_dataset(room, principal.actor, view.name, view.owner):
+            raise PermissionDenied(
+                f"{principal.actor.name} may not see dataset {view.name}: only its owner and "
+                "the parties of a contract that names it may"
+            )
+
+
+def may_see_dataset(room: Sealroom, actor: Actor, name: str, owner: str) -> bool:
+    if actor.is_admin or owner in _speaks_for(actor):
+        return True
+    return any(
+        view.contract.dataset(name) is not None and _roles_in(view.contract, actor)
+        for view in list_contracts(room)
+    )
+
+
+@dataclass(frozen=True)
+class ActsForOwner:
+    """A party acting for the owner named in the query (or the administrator)."""
+
+    scope: str = "write"
+    param: str = "owner"
+
+    @property
+    def name(self) -> str:
+        return f"acts-for-owner:{self.scope}"
+
+    def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
+        _need_scope(principal, self.scope)
+        owner = params.get(self.param, "")
+        if principal.actor.is_admin or owner in _speaks_for(principal.actor):
+            return
+        raise PermissionDenied(
+            f"{principal.actor.name} does not act for {owner or 'the named owner'} and may not "
+            "register its data: act as the owner or one of its people"
+        )
+
+
+Rule = Public | Authenticated | AnyParty | AdminOnly | ContractRole | DatasetReader | ActsForOwner

@@ -1,0 +1,287 @@
+"""The wire format of the REST API: one set of models for the server and the SDK.
+
+The server declares these as its request and response models (so the OpenAPI
+document is generated from them) and the SDK parses responses with them, so the
+two cannot drift apart. Each model a person looks at in Jupyter has a short
+``__repr__`` and an HTML table (``_repr_html_``).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", max_length=63)]
+Label = Annotated[str, Field(max_length=200)]
+B64Key = Annotated[str, Field(min_length=40, max_length=64, pattern=r"^[A-Za-z0-9+/=_-]+$")]
+
+
+def _table(title: str, rows: list[tuple[str, Any]]) -> str:
+    cells = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+        f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+        for k, v in rows
+    )
+    return f"<table><caption>{html.escape(title)}</caption>{cells}</table>"
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PublicKeysInfo(Wire):
+    x25519: B64Key
+    ed25519: B64Key
+
+
+class PartyInfo(Wire):
+    name: str
+    kind: str
+    organisation: str | None
+    display_name: str
+    is_admin: bool
+    key_origin: str
+    x25519_fingerprint: str
+    ed25519_fingerprint: str
+    public_keys: PublicKeysInfo
+
+    def __repr__(self) -> str:
+        of = f" of {self.organisation}" if self.organisation else ""
+        return f"Party({self.name}, {self.kind}{of}, keys {self.ed25519_fingerprint})"
+
+    def _repr_html_(self) -> str:
+        return _table(
+            f"Party {self.name}",
+            [
+                ("kind", self.kind),
+                ("organisation", self.organisation or "-"),
+                ("display name", self.display_name),
+                ("keys", self.key_origin),
+                ("signing key", self.ed25519_fingerprint),
+                ("sealing key", self.x25519_fingerprint),
+            ],
+        )
+
+
+class NewParty(Wire):
+    """A party registered with the public keys it generated itself."""
+
+    name: Name
+    kind: Literal["organisation", "person"] = "organisation"
+    organisation: Name | None = None
+    display_name: Label = ""
+    public_keys: PublicKeysInfo
+
+
+class ColumnInfo(Wire):
+    name: str
+    physical_type: str
+    level: str
+    detector: str | None
+    confidence: float
+    decided_by: str
+
+
+class DatasetInfo(Wire):
+    name: str
+    owner: str
+    version: int
+    source_name: str
+    source_format: str
+    source_encoding: str | None
+    source_bytes: int
+    stored_bytes: int
+    row_count: int
+    columns: list[ColumnInfo]
+    content_sha256: str
+    data_key_id: str
+    algorithm: str
+    registered_by: str
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset({self.name} v{self.version}, owner={self.owner}, {self.row_count:,} rows, "
+            f"{len(self.columns)} columns, {self.algorithm})"
+        )
+
+    def _repr_html_(self) -> str:
+        head = _table(
+            f"Dataset {self.name} v{self.version}",
+            [
+                ("owner", self.owner),
+                ("rows", f"{self.row_count:,}"),
+                ("source", f"{self.source_name} ({self.source_format})"),
+                ("encryption", f"{self.algorithm}, data key {self.data_key_id}"),
+                ("content sha256", self.content_sha256),
+            ],
+        )
+        rows = "".join(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(v))}</td>"
+                for v in (c.name, c.physical_type, c.level, c.detector or "-", c.decided_by)
+            )
+            + "</tr>"
+            for c in self.columns
+        )
+        header = "".join(
+            f"<th>{h}</th>" for h in ("column", "type", "classification", "detected", "by")
+        )
+        return f"{head}<table><tr>{header}</tr>{rows}</table>"
+
+
+class ContractPartyInfo(Wire):
+    name: str
+    roles: list[str]
+    public_key: str | None
+
+
+class StepInfo(Wire):
+    party: str
+    role: str
+    action: str
+    signed_at: datetime
+    signature: str
+
+
+class ContractInfo(Wire):
+    id: str
+    version: int
+    title: str
+    purpose: str
+    state: str
+    contract_hash: str
+    parties: list[ContractPartyInfo]
+    datasets: list[str]
+    job_kinds: list[str]
+    steps: list[StepInfo]
+    proposed_by: str
+    proposed_at: datetime
+    document: str = Field(description="The proposed YAML, with the parties' keys pinned.")
+
+    def __repr__(self) -> str:
+        return (
+            f"Contract({self.id} v{self.version}, {self.state}, "
+            f"{len(self.steps)} signature(s), hash {self.contract_hash[:12]}…)"
+        )
+
+    def _repr_html_(self) -> str:
+        rows: list[tuple[str, Any]] = [
+            ("state", self.state),
+            ("purpose", self.purpose),
+            ("hash", self.contract_hash),
+            ("datasets", ", ".join(self.datasets)),
+            ("job kinds", ", ".join(self.job_kinds)),
+        ]
+        rows += [(f"party {p.name}", ", ".join(p.roles)) for p in self.parties]
+        rows += [
+            (f"{s.action}d", f"{s.party} as {s.role} at {s.signed_at:%Y-%m-%d %H:%M}")
+            for s in self.steps
+        ]
+        return _table(f"Contract {self.id} v{self.version}: {self.title}", rows)
+
+
+class ApprovalBody(Wire):
+    party: Name
+    role: Literal["owner", "platform", "recipient", "scientist", "reviewer"]
+    action: Literal["approve", "accept", "revoke"]
+    signed_at: datetime
+    signature: Annotated[str, Field(max_length=128)]
+
+
+class SignedStep(Wire):
+    """A lifecycle step the party signed on its own side, with its own key."""
+
+    version: Annotated[int, Field(ge=1, le=1_000_000)]
+    approval: ApprovalBody
+
+
+class PlatformStep(Wire):
+    """A step the platform signs with the service's key, asked for by its staff."""
+
+    action: Literal["approve", "revoke"]
+    version: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+
+
+class TokenInfo(Wire):
+    token_id: str
+    party: str
+    scopes: list[str]
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    state: str
+
+    def __repr__(self) -> str:
+        return f"Token({self.token_id} for {self.party}, {','.join(self.scopes)}, {self.state})"
+
+
+class NewToken(Wire):
+    party: Name
+    scopes: Annotated[list[Literal["read", "write", "audit", "admin"]], Field(max_length=4)] = [
+        "read",
+        "write",
+    ]
+    label: Label = ""
+    days: Annotated[int, Field(ge=1, le=366)] = 30
+
+
+class IssuedTokenInfo(Wire):
+    token: str = Field(description="Shown once; only its hash is kept.")
+    info: TokenInfo
+
+    def __repr__(self) -> str:
+        return f"IssuedToken({self.info.token_id} for {self.info.party}; secret hidden)"
+
+
+class WhoAmI(Wire):
+    party: str
+    organisation: str | None
+    is_admin: bool
+    token_id: str
+    scopes: list[str]
+
+
+class AuditEventInfo(Wire):
+    index: int
+    event_id: str
+    timestamp: str
+    actor: str
+    role: str
+    action: str
+    contract_id: str | None
+    job_id: str | None
+    subject_ids: list[str]
+    detail: dict[str, Any]
+    leaf_hash: str
+
+
+class AuditExportInfo(Wire):
+    """The three files of `sealroom audit export`, verbatim."""
+
+    log: str = Field(description="audit-log.jsonl")
+    tree_head: str = Field(description="tree-head.json")
+    platform_key: str = Field(description="platform.pub.json")
+    tree_size: int
+
+
+class Health(Wire):
+    status: Literal["ok"]
+    version: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document; ``detail`` is the sentence the CLI would print."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str

@@ -1,0 +1,261 @@
+"""The worker: takes queued jobs, runs them in the sandbox, checks real outputs.
+
+Each step is persisted before its effect: ``running`` (with the attempt counted)
+is committed before the sandbox starts, and the outcome is committed only after
+the outputs are stored. A worker killed at any point leaves a job that
+``recover_jobs`` re-queues (or fails, after too many attempts); nothing is ever
+released here: release needs the review quorum (``reviews``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import select
+
+from contracts import Contract, RunMode
+from jobs import (
+    JobEvent,
+    JobState,
+    OutputCheckPolicy,
+    build_sensitive_index,
+    check_outputs,
+    recover,
+)
+from sandbox import Interpreter, JobSpec, Limits, Mode, RunRecord, run_job, select_backend
+from sealroom.service.blobs import load_data_key, new_data_key, read_blob, sha256, write_blob
+from sealroom.service.context import Sealroom
+from sealroom.service.contracts import show_contract
+from sealroom.service.datasets import open_dataset_reader, show_dataset
+from sealroom.service.jobs import JobView, job_view, transition
+from sealroom.service.samples import debug_sample_file
+from sealroom.store.database import transaction
+from sealroom.store.job_records import JobOutputRecord, JobRecord
+
+WORKER = "sealroom-worker"
+
+
+@dataclass(frozen=True)
+class RecoveredJob:
+    job_id: str
+    event: str
+    reason: str
+
+
+def _claim(room: Sealroom, job_id: str | None) -> tuple[str, Contract] | None:
+    """Marks one queued job running (committed before anything runs) and returns it."""
+    with transaction(room.sessions) as session:
+        query = select(JobRecord).where(JobRecord.state == JobState.QUEUED.value)
+        if job_id is not None:
+            query = query.where(JobRecord.job_id == job_id)
+        rec = session.scalars(
+            query.order_by(JobRecord.created_at).limit(1).with_for_update(skip_locked=True)
+        ).first()
+        if rec is None:
+            return None
+        rec.attempts += 1
+        transition(
+            session,
+            room,
+            rec,
+            JobEvent.STARTED,
+            actor=WORKER,
+            role="worker",
+            detail={"attempt": rec.attempts},
+        )
+        claimed = rec.job_id
+        contract_ref = (rec.contract_id, rec.contract_version)
+    contract = show_contract(room, *contract_ref).contract
+    return claimed, contract
+
+
+def run_next_job(room: Sealroom, job_id: str | None = None) -> JobView | None:
+    """Runs the oldest queued job (or ``job_id``) to its next resting state."""
+    claimed = _claim(room, job_id)
+    if claimed is None:
+        return None
+    job, contract = claimed
+    room.settings.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    work = Path(tempfile.mkdtemp(prefix=f"{job}-", dir=room.settings.work_dir))
+    try:
+        return _run(room, job, contract, work)
+    finally:
+        # Decrypted inputs live only for the run.
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
+    with room.sessions() as session:
+        rec = session.get(JobRecord, job)
+        assert rec is not None
+        mode, code, code_name, interpreter = rec.mode, rec.code, rec.code_name, rec.interpreter
+    code_path = work / code_name
+    code_path.write_bytes(code)
+    inputs = _prepare_inputs(room, contract, RunMode(mode), work / "inputs")
+    backend = select_backend(room.settings.sandbox_backend)
+    spec = JobSpec(
+        code=code_path,
+        interpreter=Interpreter(interpreter),
+        inputs=inputs,
+        mode=Mode(mode),
+        limits=Limits(),
+    )
+    run = run_job(spec, backend, work / "outputs", run_id=job, now=room.clock())
+    described = backend.describe()
+    run_record = {"backend": described, "run": _jsonable(run.as_dict())}
+    if not run.succeeded:
+        with transaction(room.sessions) as session:
+            rec = session.get(JobRecord, job)
+            assert rec is not None
+            rec.run_record, rec.backend = run_record, described["backend"]
+            transition(
+                session,
+                room,
+                rec,
+                JobEvent.RUN_FAILED,
+                actor=WORKER,
+                role="worker",
+                reason=run.reason,
+            )
+            return job_view(session, rec)
+    files = {o.name: (work / "outputs" / o.name).read_bytes() for o in run.outputs}
+    if mode == RunMode.DEBUG.value:
+        return _finish(room, job, run, run_record, files, releasable=set(files), report=None)
+    tables = {name: pq.read_table(path) for name, path in inputs.items()}
+    index = build_sensitive_index(contract, tables, key=os.urandom(32))
+    checked = check_outputs(files, OutputCheckPolicy.from_contract(contract), index)
+    return _finish(
+        room,
+        job,
+        run,
+        run_record,
+        dict(checked.releasable),
+        releasable=set(checked.releasable),
+        report=checked.report.to_json(),
+    )
+
+
+def _finish(
+    room: Sealroom,
+    job: str,
+    run: RunRecord,
+    run_record: dict[str, Any],
+    files: dict[str, bytes],
+    *,
+    releasable: set[str],
+    report: dict[str, Any] | None,
+) -> JobView:
+    with transaction(room.sessions) as session:
+        rec = session.get(JobRecord, job)
+        assert rec is not None
+        key = new_data_key(session, room, f"sealroom/job-outputs/{job}")
+        session.flush()
+        rec.output_key_id = key.key_id
+        for name, data in sorted(files.items()):
+            session.add(
+                JobOutputRecord(
+                    job_id=job,
+                    name=name,
+                    sha256=sha256(data),
+                    size=len(data),
+                    blob_name=write_blob(room, key, f"{job}/{name}", data, f"out-{job}"),
+                    releasable=name in releasable,
+                )
+            )
+        rec.run_record, rec.check_report, rec.backend = (
+            run_record,
+            report,
+            run_record["backend"]["backend"],
+        )
+        blocked = report is not None and not releasable
+        event = JobEvent.OUTPUTS_BLOCKED if blocked else JobEvent.RUN_SUCCEEDED
+        reason = "the disclosure checks blocked every output" if blocked else run.reason
+        transition(
+            session,
+            room,
+            rec,
+            event,
+            actor=WORKER,
+            role="worker",
+            reason=reason,
+            detail={"outputs": sorted(files), "releasable": sorted(releasable)},
+        )
+        return job_view(session, rec)
+
+
+def _prepare_inputs(
+    room: Sealroom, contract: Contract, mode: RunMode, into: Path
+) -> dict[str, Path]:
+    """Decrypts each dataset (real) or its masked sample (debug) for this run only."""
+    into.mkdir(mode=0o700)
+    inputs = {}
+    for dataset in contract.datasets:
+        target = into / f"{dataset.name}.parquet"
+        if mode is RunMode.DEBUG:
+            debug_sample_file(room, contract, dataset.name, target)
+        else:
+            view = show_dataset(room, dataset.name)
+            reader, blob = open_dataset_reader(room, view)
+            try:
+                with target.open("xb") as out:
+                    shutil.copyfileobj(reader, out, 1 << 20)
+            finally:
+                blob.close()
+        inputs[dataset.name] = target
+    return inputs
+
+
+def read_parquet_bytes(data: bytes) -> pa.Table:
+    return pq.read_table(io.BytesIO(data))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+def recover_jobs(room: Sealroom) -> list[RecoveredJob]:
+    """After a restart: jobs found running lost their worker; re-queue or fail each."""
+    recovered = []
+    with transaction(room.sessions) as session:
+        for rec in session.scalars(
+            select(JobRecord).where(JobRecord.state == JobState.RUNNING.value)
+        ):
+            step = recover(JobState(rec.state), attempts=rec.attempts)
+            if step.event is None:
+                continue
+            transition(
+                session, room, rec, step.event, actor=WORKER, role="worker", reason=step.reason
+            )
+            recovered.append(RecoveredJob(rec.job_id, step.event.value, step.reason))
+    return recovered
+
+
+def output_files(room: Sealroom, job: str, *, releasable_only: bool) -> dict[str, bytes]:
+    """The stored outputs of a job, decrypted (for reviewers and the release)."""
+    with room.sessions() as session:
+        rec = session.get(JobRecord, job)
+        assert rec is not None
+        if rec.output_key_id is None:
+            return {}
+        key = load_data_key(session, room, rec.output_key_id)
+        query = select(JobOutputRecord).where(JobOutputRecord.job_id == job)
+        if releasable_only:
+            query = query.where(JobOutputRecord.releasable)
+        return {
+            o.name: read_blob(room, key, f"{job}/{o.name}", o.blob_name)
+            for o in session.scalars(query)
+        }
