@@ -15,31 +15,43 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
-from contracts import ActionKind
+from contracts import ActionKind, RunMode
+from jobs import Decision, code_hash, open_result
 from kms import generate_party_keys, load_party_key_file, save_party_key_file
 from sealroom.audit import tree_head_to_json
 from sealroom.cli.audit_commands import audit_table
 from sealroom.cli.contract_commands import contract_table
 from sealroom.cli.dataset_commands import classification_table, human_bytes, summary_table
+from sealroom.cli.job_commands import check_report_table
 from sealroom.config import load_settings
 from sealroom.service.actors import Actor
-from sealroom.service.audit_log import export_audit, read_public_key, timeline, verify_export
+from sealroom.service.audit_log import (
+    export_audit,
+    platform_public_keys,
+    read_public_key,
+    timeline,
+    verify_export,
+)
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import propose_contract, take_step
 from sealroom.service.datasets import register_dataset, verify_dataset
+from sealroom.service.job_runner import run_next_job
+from sealroom.service.jobs import JobView, debug_outputs, submit_job
 from sealroom.service.keys import rotate_master_key
+from sealroom.service.ledger import ledger_rows
 from sealroom.service.parties import IssueKeys, RegisterKeys, add_party
+from sealroom.service.results import download_result
+from sealroom.service.reviews import approve_code, vote
 from sealroom.service.setup import initialise
 
 DEMO_PASSPHRASE = "demo-only-passphrase"  # noqa: S105 - synthetic demo identities
 
 NOT_BUILT_YET = (
-    "story 1, second half: debug and real runs in the sandbox, output checks, review, release",
     "story 2 (PSI overlap with a partner)",
     "story 3 (sum over the overlap)",
     "story 4 (secure aggregation across owners)",
-    "story 5, second half: the export ledger and the annual data-export report",
 )
+JOBS = importlib.resources.files("sealroom") / "data" / "jobs"
 CONTRACT = importlib.resources.files("sealroom") / "data" / "customer-insights.yaml"
 
 
@@ -74,6 +86,7 @@ def run_demo(console: Console) -> None:
         _story_parties(console, room, parties_dir)
         _story_register(console, room)
         _story_contract(console, room, parties_dir)
+        _story_analysis(console, room, parties_dir)
         _story_audit(console, room, home / "audit-export")
     finally:
         room.close()
@@ -187,3 +200,61 @@ def _story_audit(console: Console, room: Sealroom, out: Path) -> None:
         f"against the platform-signed tree head"
     )
     console.print(tree_head_to_json(export.head_value))
+
+
+def _run(console: Console, room: Sealroom, code: str, mode: RunMode) -> JobView:
+    scientist = Actor("alice", False, "acme-cn")
+    source = JOBS / code
+    job = submit_job(room, scientist, "c-12", source.read_bytes(), code, mode)
+    with console.status(f"{job.job_id}: {mode.value} run of {code} in the sandbox…"):
+        done = run_next_job(room, job.job_id)
+    assert done is not None
+    console.print(
+        f"{done.job_id} ({mode.value}, {code}): [bold]{done.state.value}[/] "
+        f"on {done.backend} {done.reason}"
+    )
+    return done
+
+
+def _story_analysis(console: Console, room: Sealroom, parties_dir: Path) -> None:
+    console.print(Rule("Story 1: debug on a masked sample, real run, dual review, sealed release"))
+    owner, platform = Actor("acme-cn", False, None), Actor("admin", True, "platform")
+    debug = _run(console, room, "spend_by_segment.py", RunMode.DEBUG)
+    sample_out = debug_outputs(room, Actor("alice", False, "acme-cn"), debug.job_id)
+    console.print("debug output (from the masked sample, straight back to alice):")
+    console.print(sample_out["spend_by_segment.csv"].decode(), markup=False)
+    for code in ("spend_by_segment.py", "spend_by_segment_and_city.py"):
+        digest = code_hash((JOBS / code).read_bytes())
+        approve_code(room, owner, "c-12", digest)
+        approve_code(room, platform, "c-12", digest)
+    console.print("acme-cn and the platform approved both scripts by hash (code review)")
+
+    blocked = _run(console, room, "spend_by_segment_and_city.py", RunMode.REAL)
+    console.print(check_report_table(blocked.check_report))
+    real = _run(console, room, "spend_by_segment.py", RunMode.REAL)
+    console.print(check_report_table(real.check_report))
+    vote(room, owner, real.job_id, Decision.APPROVE)
+    released = vote(room, platform, real.job_id, Decision.APPROVE)
+    console.print(f"acme-cn and the platform approved {real.job_id}: {released.state.value}")
+
+    partner = Actor("globex-uk", False, None)
+    sealed = download_result(room, partner, real.job_id)
+    keys = load_party_key_file(parties_dir / "globex-uk-machine" / "globex-uk.key", DEMO_PASSPHRASE)
+    opened = open_result(
+        sealed.sealed,
+        job_id=real.job_id,
+        recipient="globex-uk",
+        keys=keys,
+        platform_key=platform_public_keys(room).ed25519,
+    )
+    console.print(
+        f"globex-uk opened the copy sealed to its key; receipt verified "
+        f"(code {opened.receipt.code_hash[:19]}…, approvals "
+        f"{', '.join(a.reviewer for a in opened.receipt.approvals)}):"
+    )
+    console.print(opened.files["spend_by_segment.csv"].decode(), markup=False)
+    for row in ledger_rows(room):
+        console.print(
+            f"export ledger: {row.processor} -> {row.recipient} ({row.recipient_country}),"
+            f" {row.individuals:,} individuals, {row.required_path}: {row.path_reason}"
+        )

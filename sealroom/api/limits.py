@@ -77,6 +77,14 @@ class RateLimited(SealroomError):
         )
 
 
+class UnsupportedContentType(SealroomError):
+    def __init__(self, got: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(
+            f"this endpoint takes {' or '.join(allowed)}, not {got or 'a body without a type'}: "
+            "set the Content-Type header"
+        )
+
+
 class TokenBucket:
     def __init__(self, rate: Rate, clock: Callable[[], float] = time.monotonic) -> None:
         self._rate = rate

@@ -48,6 +48,7 @@ from kms import (
     WrongPassphrase,
 )
 from sandbox.errors import ImageMissing, InvalidJobSpec, IsolationUnavailable, SandboxError
+from sealroom.api.limits import RateLimited, UnsupportedContentType
 from sealroom.audit import AuditError, EventNotFound, TreeSizeInvalid
 from sealroom.errors import (
     AlreadyExists,
@@ -93,12 +94,34 @@ RATE_LIMITED = ProblemKind(429, "rate-limited", "Too many requests")
 SERVER_FAULT = ProblemKind(500, "server-fault", "The server failed")
 UNAVAILABLE = ProblemKind(503, "unavailable", "A component of the server is unavailable")
 
+#: Kinds by HTTP status, for errors that arrive as a bare status (413 from the body cap).
+STATUS_KINDS: Mapping[int, ProblemKind] = {
+    k.status: k
+    for k in (
+        BAD_REQUEST,
+        UNAUTHENTICATED,
+        FORBIDDEN,
+        NOT_FOUND,
+        METHOD_NOT_ALLOWED,
+        UPLOAD_TIMEOUT,
+        CONFLICT,
+        TOO_LARGE,
+        UNSUPPORTED_MEDIA,
+        UNPROCESSABLE,
+        RATE_LIMITED,
+        SERVER_FAULT,
+        UNAVAILABLE,
+    )
+}
+
 # Most specific first is not needed: lookup walks each error's MRO.
 ERROR_KINDS: Mapping[type[BaseException], ProblemKind] = {
     # the application shell
     SealroomError: BAD_REQUEST,
     ConfigError: BAD_REQUEST,
     TokenRejected: UNAUTHENTICATED,
+    UnsupportedContentType: UNSUPPORTED_MEDIA,
+    RateLimited: RATE_LIMITED,
     PermissionDenied: FORBIDDEN,
     NotFound: NOT_FOUND,
     AlreadyExists: CONFLICT,
@@ -167,9 +190,7 @@ def kind_of(err: BaseException) -> ProblemKind:
     return SERVER_FAULT
 
 
-def problem(
-    kind: ProblemKind, detail: str, instance: str, **extra: Any
-) -> dict[str, Any]:
+def problem(kind: ProblemKind, detail: str, instance: str, **extra: Any) -> dict[str, Any]:
     """The problem document: RFC 9457 members, then our extension members."""
     return {
         "type": kind.type_uri,

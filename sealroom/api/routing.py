@@ -19,10 +19,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from sealroom.api.limits import RateLimiter
+from sealroom.api.limits import RateLimiter, UnsupportedContentType
 from sealroom.api.problems import PROBLEM_JSON
 from sealroom.api.rules import Public, Rule
-from sealroom.errors import SealroomError
 from sealroom.service.context import Sealroom
 from sealroom.service.tokens import Principal, TokenRejected, authenticate
 
@@ -34,14 +33,6 @@ CONTENT_TYPES: dict[BodyKind, tuple[str, ...]] = {
 }
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `srt_<id>_<secret>`.")
-
-
-class UnsupportedContentType(SealroomError):
-    def __init__(self, got: str, allowed: tuple[str, ...]) -> None:
-        super().__init__(
-            f"this endpoint takes {' or '.join(allowed)}, not {got or 'a body without a type'}: "
-            "set the Content-Type header"
-        )
 
 
 @dataclass(frozen=True)

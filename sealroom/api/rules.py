@@ -31,7 +31,7 @@ def _speaks_for(actor: Actor) -> tuple[str, ...]:
     return tuple(n for n in (actor.name, actor.organisation) if n)
 
 
-def _roles_in(contract: Contract, actor: Actor) -> set[Role]:
+def roles_in(contract: Contract, actor: Actor) -> set[Role]:
     roles: set[Role] = set()
     for name in _speaks_for(actor):
         party = contract.party(name)
@@ -116,7 +116,7 @@ class ContractRole:
     def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
         _need_scope(principal, self.scope)
         contract = show_contract(room, params[self.param]).contract
-        held = _roles_in(contract, principal.actor)
+        held = roles_in(contract, principal.actor)
         if held and (not self.roles or held.intersection(self.roles)):
             return
         wanted = " or ".join(r.value for r in self.roles) or "party"
@@ -151,7 +151,7 @@ def may_see_dataset(room: Sealroom, actor: Actor, name: str, owner: str) -> bool
     if actor.is_admin or owner in _speaks_for(actor):
         return True
     return any(
-        view.contract.dataset(name) is not None and _roles_in(view.contract, actor)
+        view.contract.dataset(name) is not None and roles_in(view.contract, actor)
         for view in list_contracts(room)
     )
 

@@ -10,10 +10,13 @@ import typer
 from rich.table import Table
 
 from contracts import ContractError
+from jobs import JobError
 from kms import KmsError
+from sandbox import SandboxError
 from sealroom.cli.audit_commands import audit_app
 from sealroom.cli.contract_commands import contract_app
 from sealroom.cli.dataset_commands import dataset_app
+from sealroom.cli.job_commands import job_app, ledger_app, result_app, review_app, worker
 from sealroom.cli.key_commands import keys_app
 from sealroom.cli.party_commands import party_app
 from sealroom.cli.session import console, err_console, master_passphrase, read_secret, settings
@@ -23,7 +26,13 @@ from sealroom.errors import SealroomError
 from sealroom.service.setup import initialise
 
 # Every room's root error: the shell shows their messages, never a traceback.
-USER_ERRORS: tuple[type[Exception], ...] = (SealroomError, KmsError, ContractError)
+USER_ERRORS: tuple[type[Exception], ...] = (
+    SealroomError,
+    KmsError,
+    ContractError,
+    JobError,
+    SandboxError,
+)
 
 app = typer.Typer(
     name="sealroom",
@@ -36,6 +45,11 @@ app.add_typer(dataset_app, name="dataset")
 app.add_typer(keys_app, name="keys")
 app.add_typer(contract_app, name="contract")
 app.add_typer(audit_app, name="audit")
+app.add_typer(job_app, name="job")
+app.add_typer(review_app, name="review")
+app.add_typer(result_app, name="result")
+app.add_typer(ledger_app, name="ledger")
+app.command()(worker)
 
 
 @app.command()

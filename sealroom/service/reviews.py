@@ -276,7 +276,7 @@ def _release(
             )
         )
     individuals = sum(show_dataset(room, d.name).row_count for d in contract.datasets)
-    history = [_ledger_event(r) for r in session.scalars(select(ExportLedgerRecord))]
+    history = [ledger_event(r) for r in session.scalars(select(ExportLedgerRecord))]
     warnings: list[str] = []
     for event in export_events_for_release(contract, receipt, individuals=individuals):
         assessment = assess_release(history, event)
@@ -337,7 +337,7 @@ def _public_keys(session: Session, name: str) -> PartyPublicKeys:
     return PartyPublicKeys(x25519=party.x25519_public, ed25519=party.ed25519_public)
 
 
-def _ledger_event(row: ExportLedgerRecord) -> ExportEvent:
+def ledger_event(row: ExportLedgerRecord) -> ExportEvent:
     return ExportEvent(
         released_at=row.released_at,
         job_id=row.job_id,

@@ -16,22 +16,36 @@ from sealroom.service.parties import RegisterKeys, add_party, list_parties, show
 
 def add_routes(table: RouteTable) -> None:
     @table.route(
-        "GET", "/v1/parties", rule=AnyParty("read"), summary="List the parties", tag="parties",
+        "GET",
+        "/v1/parties",
+        rule=AnyParty("read"),
+        summary="List the parties",
+        tag="parties",
         response_model=list[PartyInfo],
     )
     def parties(room: Room) -> list[PartyInfo]:
         return [party_info(p) for p in list_parties(room)]
 
     @table.route(
-        "GET", "/v1/parties/{name}", rule=AnyParty("read"), summary="One party and its keys",
-        tag="parties", response_model=PartyInfo,
+        "GET",
+        "/v1/parties/{name}",
+        rule=AnyParty("read"),
+        summary="One party and its keys",
+        tag="parties",
+        response_model=PartyInfo,
     )
     def party(room: Room, name: str) -> PartyInfo:
         return party_info(show_party(room, name))
 
     @table.route(
-        "POST", "/v1/parties", rule=AdminOnly(), body="json", tag="parties", status_code=201,
-        summary="Register a party with the public keys it generated", response_model=PartyInfo,
+        "POST",
+        "/v1/parties",
+        rule=AdminOnly(),
+        body="json",
+        tag="parties",
+        status_code=201,
+        summary="Register a party with the public keys it generated",
+        response_model=PartyInfo,
     )
     def register(room: Room, principal: CurrentPrincipal, new: NewParty) -> PartyInfo:
         keys = PartyPublicKeys.from_json(new.public_keys.model_dump())

@@ -10,14 +10,22 @@ from sealroom.client.models import Health, WhoAmI
 
 def add_routes(table: RouteTable) -> None:
     @table.route(
-        "GET", "/v1/health", rule=Public(), summary="Is the server up", tag="system",
+        "GET",
+        "/v1/health",
+        rule=Public(),
+        summary="Is the server up",
+        tag="system",
         response_model=Health,
     )
     def health() -> Health:
         return Health(status="ok", version=__version__)
 
     @table.route(
-        "GET", "/v1/me", rule=Authenticated(), summary="Who this token acts for", tag="system",
+        "GET",
+        "/v1/me",
+        rule=Authenticated(),
+        summary="Who this token acts for",
+        tag="system",
         response_model=WhoAmI,
     )
     def me(principal: CurrentPrincipal) -> WhoAmI:

@@ -16,7 +16,11 @@ from sealroom.service.tokens import issue_token, list_tokens, revoke_token
 
 def add_routes(table: RouteTable) -> None:
     @table.route(
-        "GET", "/v1/tokens", rule=AdminOnly(), summary="List API tokens", tag="tokens",
+        "GET",
+        "/v1/tokens",
+        rule=AdminOnly(),
+        summary="List API tokens",
+        tag="tokens",
         response_model=list[TokenInfo],
     )
     def tokens(
@@ -28,8 +32,14 @@ def add_routes(table: RouteTable) -> None:
         return [token_info(t, now) for t in list_tokens(room, principal.actor, party)]
 
     @table.route(
-        "POST", "/v1/tokens", rule=AdminOnly(), body="json", tag="tokens", status_code=201,
-        summary="Issue an API token (its secret is shown once)", response_model=IssuedTokenInfo,
+        "POST",
+        "/v1/tokens",
+        rule=AdminOnly(),
+        body="json",
+        tag="tokens",
+        status_code=201,
+        summary="Issue an API token (its secret is shown once)",
+        response_model=IssuedTokenInfo,
     )
     def issue(room: Room, principal: CurrentPrincipal, new: NewToken) -> IssuedTokenInfo:
         issued = issue_token(
@@ -43,8 +53,12 @@ def add_routes(table: RouteTable) -> None:
         return IssuedTokenInfo(token=issued.token, info=token_info(issued.view, room.clock()))
 
     @table.route(
-        "DELETE", "/v1/tokens/{token_id}", rule=AdminOnly(), tag="tokens",
-        summary="Revoke an API token at once", response_model=TokenInfo,
+        "DELETE",
+        "/v1/tokens/{token_id}",
+        rule=AdminOnly(),
+        tag="tokens",
+        summary="Revoke an API token at once",
+        response_model=TokenInfo,
     )
     def revoke(room: Room, principal: CurrentPrincipal, token_id: str) -> TokenInfo:
         return token_info(revoke_token(room, principal.actor, token_id), room.clock())

@@ -27,7 +27,7 @@ from .conftest import ADMIN, PASSPHRASE
 ROOT = Path(__file__).resolve().parents[3]
 CONTRACT = ROOT / "examples" / "contracts" / "customer-insights.yaml"
 GOOD = ROOT / "examples" / "jobs" / "spend_by_segment.py"
-TOO_FINE = ROOT / "examples" / "jobs" / "spend_by_city_and_birthday.py"
+TOO_FINE = ROOT / "examples" / "jobs" / "spend_by_segment_and_city.py"
 OWNER = Actor("acme-cn", False, None)
 PLATFORM = ADMIN
 SCIENTIST = Actor("alice", False, "acme-cn")

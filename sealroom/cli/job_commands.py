@@ -1,0 +1,376 @@
+"""The job, review, result, ledger and worker commands."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from contracts import RunMode
+from jobs import Decision, JobState, code_hash, open_result, verify_receipt
+from kms import load_party_key_file
+from sealroom.cli.session import ActingParty, acting, console, opened, read_secret
+from sealroom.errors import ConfigError
+from sealroom.service.audit_log import platform_public_keys, read_public_key
+from sealroom.service.job_runner import recover_jobs, run_next_job
+from sealroom.service.jobs import (
+    JobView,
+    cancel_job,
+    debug_outputs,
+    job_status,
+    list_jobs,
+    submit_job,
+)
+from sealroom.service.ledger import export_report, ledger_rows
+from sealroom.service.results import download_result
+from sealroom.service.reviews import approve_code, list_reviews, show_review, vote
+
+job_app = typer.Typer(help="Submit and follow analysis jobs.", no_args_is_help=True)
+review_app = typer.Typer(help="Review real-run outputs and code.", no_args_is_help=True)
+result_app = typer.Typer(help="Download and verify released results.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The export ledger and the annual report.", no_args_is_help=True)
+
+STATE_STYLE = {
+    JobState.RELEASED: "green",
+    JobState.COMPLETED: "green",
+    JobState.AWAITING_REVIEW: "yellow",
+    JobState.FAILED: "red",
+    JobState.WITHHELD: "red",
+    JobState.REJECTED_BY_GATE: "red",
+}
+
+
+def job_table(view: JobView) -> Table:
+    table = Table(show_header=False, title=f"Job {view.job_id}")
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    style = STATE_STYLE.get(view.state, "bold")
+    for field, value in (
+        ("state", f"[{style}]{view.state.value}[/]" + (f": {view.reason}" if view.reason else "")),
+        ("contract", f"{view.contract_id} v{view.contract_version}"),
+        ("kind / mode", f"{view.kind} / {view.mode}"),
+        ("submitter", view.submitter),
+        ("code", f"{view.code_name} ({view.code_hash[:23]}…)"),
+        ("backend", view.backend or "-"),
+        ("attempts", str(view.attempts)),
+        ("outputs", ", ".join(f"{o.name} ({o.size} B)" for o in view.outputs) or "-"),
+    ):
+        table.add_row(field, value)
+    return table
+
+
+def check_report_table(report: dict[str, object] | None) -> Table:
+    table = Table(title="Disclosure checks")
+    for column in ("file", "outcome", "passed", "failures"):
+        table.add_column(column)
+    files = report.get("files", []) if report else []
+    assert isinstance(files, list)
+    for f in files:
+        failures = "\n".join(f"{x['action']}: {x['reason']}" for x in f.get("failures", []))
+        table.add_row(f["name"], f["outcome"], ", ".join(f.get("passed", [])), failures or "-")
+    return table
+
+
+@job_app.command("submit")
+def submit(
+    contract: Annotated[str, typer.Option(help="The contract id, e.g. c-12.")],
+    code: Annotated[Path, typer.Option(help="A Python file or a shell script.")],
+    mode: Annotated[str, typer.Option(help="debug (masked sample) or real.")] = "debug",
+    wait: Annotated[bool, typer.Option(help="Run it now in this process and wait.")] = True,
+    as_party: ActingParty = None,
+) -> None:
+    """Submit CODE under CONTRACT; the gate admits or refuses it with a reason."""
+    if mode not in ("debug", "real"):
+        raise ConfigError(f"--mode {mode!r}: use debug or real")
+    with opened() as room:
+        actor = acting(room, as_party)
+        view = submit_job(room, actor, contract, code.read_bytes(), code.name, RunMode(mode))
+        console.print(f"{view.job_id} admitted by the gate: {view.state.value}")
+        if wait:
+            with console.status(f"running {view.job_id} in the sandbox…"):
+                ran = run_next_job(room, view.job_id)
+            view = ran or job_status(room, actor, view.job_id)
+    console.print(job_table(view))
+    if view.check_report:
+        console.print(check_report_table(view.check_report))
+
+
+@job_app.command("status")
+def status(job_id: str, as_party: ActingParty = None) -> None:
+    """The job's state, reason, outputs and check report."""
+    with opened() as room:
+        view = job_status(room, acting(room, as_party), job_id)
+    console.print(job_table(view))
+    if view.check_report:
+        console.print(check_report_table(view.check_report))
+
+
+@job_app.command("list")
+def list_(contract: Annotated[str | None, typer.Option()] = None) -> None:
+    """Jobs, oldest first."""
+    with opened() as room:
+        views = list_jobs(room, contract)
+    table = Table(title="Jobs")
+    for column in ("job", "contract", "mode", "submitter", "state", "reason"):
+        table.add_column(column)
+    for v in views:
+        table.add_row(v.job_id, v.contract_id, v.mode, v.submitter, v.state.value, v.reason[:60])
+    console.print(table)
+
+
+@job_app.command("logs")
+def logs(job_id: str, as_party: ActingParty = None) -> None:
+    """What the job printed (kept up to the sandbox's log cap)."""
+    with opened() as room:
+        view = job_status(room, acting(room, as_party), job_id)
+    run = (view.run_record or {}).get("run", {})
+    for stream in ("stdout", "stderr"):
+        capture = run.get(stream) or {}
+        console.print(f"[bold]{stream}[/]" + (" (truncated)" if capture.get("truncated") else ""))
+        console.print(capture.get("text", ""), markup=False, highlight=False)
+
+
+@job_app.command("cancel")
+def cancel(job_id: str, as_party: ActingParty = None) -> None:
+    """Withdraw a job that has not been decided yet."""
+    with opened() as room:
+        view = cancel_job(room, acting(room, as_party), job_id)
+    console.print(f"{view.job_id}: {view.state.value}")
+
+
+@job_app.command("outputs")
+def outputs(
+    job_id: str, out: Annotated[Path, typer.Option()], as_party: ActingParty = None
+) -> None:
+    """A debug run's outputs (from the masked sample), for its submitter."""
+    with opened() as room:
+        files = debug_outputs(room, acting(room, as_party), job_id)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+        console.print(f"wrote {out / name} ({len(data)} bytes)")
+
+
+@review_app.command("list")
+def review_list(as_party: ActingParty = None) -> None:
+    """Jobs waiting for your review."""
+    with opened() as room:
+        views = list_reviews(room, acting(room, as_party))
+    table = Table(title="Waiting for your review")
+    for column in ("job", "contract", "submitter", "outputs"):
+        table.add_column(column)
+    for v in views:
+        table.add_row(v.job_id, v.contract_id, v.submitter, ", ".join(o.name for o in v.outputs))
+    console.print(table)
+
+
+@review_app.command("show")
+def review_show(
+    job_id: str,
+    out: Annotated[Path | None, typer.Option(help="Also write the outputs here.")] = None,
+    as_party: ActingParty = None,
+) -> None:
+    """Outputs, check report, code and its diff against the last released version."""
+    with opened() as room:
+        view = show_review(room, acting(room, as_party), job_id)
+    console.print(job_table(view.job))
+    console.print(check_report_table(view.check_report))
+    console.print(
+        f"quorum: {view.required} of {', '.join(view.reviewers)}; waiting for "
+        f"{', '.join(view.waiting_for) or 'nobody'}"
+    )
+    console.print(view.code_diff or view.code, markup=False, highlight=False)
+    for name, data in view.outputs.items():
+        console.print(f"[bold]{name}[/]")
+        console.print(data.decode("utf-8", "replace")[:4000], markup=False, highlight=False)
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / name).write_bytes(data)
+
+
+def _vote(job_id: str, decision: Decision, reason: str, as_party: str | None) -> None:
+    with opened() as room:
+        view = vote(room, acting(room, as_party), job_id, decision, reason)
+    console.print(f"{job_id}: {decision.value} recorded; the job is {view.state.value}")
+
+
+@review_app.command("approve")
+def review_approve(job_id: str, as_party: ActingParty = None) -> None:
+    """Approve the outputs; the vote that completes the quorum releases them."""
+    _vote(job_id, Decision.APPROVE, "", as_party)
+
+
+@review_app.command("reject")
+def review_reject(
+    job_id: str, reason: Annotated[str, typer.Option()], as_party: ActingParty = None
+) -> None:
+    """Reject the outputs with a reason: they are withheld for good."""
+    _vote(job_id, Decision.REJECT, reason, as_party)
+
+
+@review_app.command("return")
+def review_return(
+    job_id: str, reason: Annotated[str, typer.Option()], as_party: ActingParty = None
+) -> None:
+    """Return the job for changes, with a reason for the scientist."""
+    _vote(job_id, Decision.RETURN_FOR_CHANGES, reason, as_party)
+
+
+@review_app.command("approve-code")
+def review_approve_code(
+    contract: Annotated[str, typer.Option()],
+    code: Annotated[Path, typer.Option()],
+    as_party: ActingParty = None,
+) -> None:
+    """Approve CODE by hash for real runs (contracts that require code review)."""
+    digest = code_hash(code.read_bytes())
+    with opened() as room:
+        count = approve_code(room, acting(room, as_party), contract, digest)
+    console.print(f"approved {code.name} ({digest[:23]}…) for {contract}: {count} approval(s)")
+
+
+@result_app.command("download")
+def result_download(
+    job_id: str,
+    key_file: Annotated[Path, typer.Option(help="Your private key file.")],
+    out: Annotated[Path, typer.Option(help="Directory for the files and the receipt.")],
+    as_party: ActingParty = None,
+) -> None:
+    """Download the copy sealed to you, open it with your key and verify its receipt."""
+    keys = load_party_key_file(
+        key_file, read_secret("SEALROOM_KEY_PASSPHRASE", "Key file passphrase")
+    )
+    with opened() as room:
+        sealed = download_result(room, acting(room, as_party), job_id)
+        platform = platform_public_keys(room)
+    opened_result = open_result(
+        sealed.sealed,
+        job_id=job_id,
+        recipient=sealed.recipient,
+        keys=keys,
+        platform_key=platform.ed25519,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in opened_result.files.items():
+        (out / name).write_bytes(data)
+    (out / "receipt.json").write_bytes(opened_result.receipt_bytes)
+    (out / "platform.pub.json").write_text(json.dumps(platform.to_json()), encoding="utf-8")
+    console.print(
+        f"[green]ok[/] {len(opened_result.files)} file(s) in {out}, receipt verified: "
+        f"approved by {', '.join(a.reviewer for a in opened_result.receipt.approvals)}"
+    )
+
+
+@result_app.command("verify")
+def result_verify(
+    directory: Path,
+    platform_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="The platform's public key file (default: platform.pub.json in DIRECTORY)."
+        ),
+    ] = None,
+) -> None:
+    """Offline: the receipt's signature, and every file against the hashes it lists."""
+    receipt_bytes = (directory / "receipt.json").read_bytes()
+    files = {
+        p.name: p.read_bytes()
+        for p in directory.iterdir()
+        if p.is_file() and p.name not in ("receipt.json", "platform.pub.json")
+    }
+    key = read_public_key(platform_key or directory / "platform.pub.json")
+    receipt = verify_receipt(receipt_bytes, platform_key=key, outputs=files)
+    console.print(
+        f"[green]ok[/] receipt for {receipt.job_id} under {receipt.contract_id} "
+        f"v{receipt.contract_version}: signature and {len(files)} file hash(es) verify"
+    )
+
+
+@ledger_app.command("show")
+def ledger_show() -> None:
+    """Every export: recipient, contract, purpose, categories, individuals, legal path."""
+    with opened() as room:
+        rows = ledger_rows(room)
+    table = Table(title="Export ledger")
+    for column in (
+        "released",
+        "job",
+        "contract",
+        "processor",
+        "recipient",
+        "country",
+        "individuals",
+        "legal basis",
+        "required",
+        "why",
+    ):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            f"{r.released_at:%Y-%m-%d}",
+            r.job_id,
+            r.contract_id,
+            r.processor,
+            r.recipient,
+            r.recipient_country,
+            f"{r.individuals:,}",
+            r.legal_basis,
+            r.required_path,
+            r.path_reason,
+        )
+    console.print(table)
+
+
+@ledger_app.command("report")
+def ledger_report(year: Annotated[int | None, typer.Option()] = None) -> None:
+    """The annual data-export report (数据出境安全报告) figures for YEAR."""
+    year = year or datetime.now(UTC).year
+    with opened() as room:
+        lines = export_report(room, year)
+    table = Table(title=f"Data exports in {year}")
+    for column in (
+        "processor",
+        "country",
+        "releases",
+        "individuals",
+        "personal",
+        "sensitive",
+        "recipients",
+        "legal bases",
+    ):
+        table.add_column(column)
+    for line in lines:
+        table.add_row(
+            line.processor,
+            line.recipient_country,
+            str(line.releases),
+            f"{line.individuals:,}",
+            f"{line.personal_individuals:,}",
+            f"{line.sensitive_individuals:,}",
+            ", ".join(line.recipients),
+            ", ".join(str(b) for b in line.legal_bases),
+        )
+    console.print(table)
+
+
+def worker(
+    once: Annotated[bool, typer.Option(help="Process the queue once and stop.")] = False,
+    poll: Annotated[float, typer.Option(help="Seconds between looks at the queue.")] = 2.0,
+) -> None:
+    """Run queued jobs; on start, recover jobs a killed worker left running."""
+    with opened() as room:
+        for item in recover_jobs(room):
+            console.print(f"recovered {item.job_id}: {item.event} ({item.reason})")
+        while True:
+            view = run_next_job(room)
+            if view is not None:
+                console.print(f"{view.job_id}: {view.state.value} {view.reason}")
+                continue
+            if once:
+                return
+            time.sleep(poll)
