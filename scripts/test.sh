@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# The job runtime (bubblewrap) and image (Docker), built once per machine.
+bash scripts/build-images.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== ruff"

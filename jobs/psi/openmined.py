@@ -57,7 +57,11 @@ def _owner_process_chunk(job: tuple[bytes, list[bytes]]) -> list[bytes]:
     request = lib.Request()
     request.reveal_intersection = True  # keep order; cardinality mode sorts after merging
     request.encrypted_elements.extend(elements)
-    return list(lib.server.CreateFromKey(key, True).ProcessRequest(request).encrypted_elements)
+    try:
+        response = lib.server.CreateFromKey(key, True).ProcessRequest(request)
+    except RuntimeError as err:  # the C++ core's way of saying "not a curve point"
+        raise MalformedMessage(PsiRequest.KIND, "an element is not a curve point") from err
+    return list(response.encrypted_elements)
 
 
 def _partner_blind_chunk(job: tuple[bytes, bool, list[str]]) -> list[bytes]:
@@ -74,9 +78,12 @@ def _partner_finish_chunk(job: tuple[bytes, bool, bytes, list[bytes]]) -> list[i
     response = lib.Response()
     response.encrypted_elements.extend(elements)
     client = lib.client.CreateFromKey(key, reveal)
-    if reveal:
-        return sorted(client.GetIntersection(setup, response))
-    return [client.GetIntersectionSize(setup, response)]
+    try:
+        if reveal:
+            return sorted(client.GetIntersection(setup, response))
+        return [client.GetIntersectionSize(setup, response)]
+    except RuntimeError as err:  # the C++ core's way of saying "not a curve point"
+        raise MalformedMessage(PsiResponse.KIND, "an element is not a curve point") from err
 
 
 class OpenMinedOwnerSession:

@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 
 from jobs.psi import wire
 from jobs.psi.blinding import POINT_BYTES, Blinder, blind_chunk, hash_and_blind_chunk
-from jobs.psi.errors import MalformedMessage, ValueNotRepresentable
+from jobs.psi.errors import MalformedMessage, ProtocolAborted, ValueNotRepresentable
 from jobs.psi.limits import PsiLimits
 from jobs.psi.paillier import (
     OwnerPaillierKey,
@@ -295,11 +295,34 @@ class PsiSumOwner:
         self._blinder = Blinder()
         self._key = key or generate_owner_key()
         self._partner_size = 0
+        self._prepared: tuple[tuple[bytes, ...], tuple[tuple[int, ...], ...]] | None = None
         self.claimed_intersection_size: int | None = None
 
     @property
     def session_id(self) -> str:
         return self._steps.session_id
+
+    def prepare(self) -> None:
+        """Blind and encrypt the owner's records; ``reply`` does it if it was not done.
+
+        None of it depends on the partner, so the job can run it while the partner's
+        client is still blinding its own list on the partner's machine. Idempotent.
+        """
+        if self._prepared is not None:
+            return
+        if self._steps.aborted:
+            raise ProtocolAborted()
+        order = list(range(len(self._values.ids)))
+        _random.shuffle(order)  # sigma: the owner's row order says nothing
+        shuffled_ids = [self._values.ids[j] for j in order]
+        tags = map_keyed(self._runner, hash_and_blind_chunk, self._blinder.scalar, shuffled_ids)
+        ciphertexts = tuple(
+            tuple(
+                map_keyed(self._runner, encrypt_chunk, self._key.material, [col[j] for j in order])
+            )
+            for col in self._values.columns.values()
+        )
+        self._prepared = (tuple(tags), ciphertexts)
 
     def reply(self, hello: PartnerHello) -> OwnerReply:
         self._steps.check("hello", hello.session_id)
@@ -307,17 +330,11 @@ class PsiSumOwner:
         self._limits.check_partner_size(size)
         if len(set(hello.points)) != size:
             raise MalformedMessage(PartnerHello.KIND, "it repeats a point")
-        scalar, runner = self._blinder.scalar, self._runner
-        partner_points = map_keyed(runner, blind_chunk, scalar, hello.points)
+        partner_points = map_keyed(self._runner, blind_chunk, self._blinder.scalar, hello.points)
         _random.shuffle(partner_points)  # pi: the partner must not map these to its own list
-        order = list(range(len(self._values.ids)))
-        _random.shuffle(order)  # sigma: the owner's row order says nothing
-        shuffled_ids = [self._values.ids[j] for j in order]
-        tags = map_keyed(runner, hash_and_blind_chunk, scalar, shuffled_ids)
-        ciphertexts = [
-            tuple(map_keyed(runner, encrypt_chunk, self._key.material, [column[j] for j in order]))
-            for column in self._values.columns.values()
-        ]
+        self.prepare()
+        assert self._prepared is not None
+        tags, ciphertexts = self._prepared
         self._partner_size = size
         self._steps.done("hello")
         return OwnerReply(
@@ -326,8 +343,8 @@ class PsiSumOwner:
             scale=self._values.scale,
             columns=tuple(self._values.columns),
             partner_points=tuple(partner_points),
-            owner_tags=tuple(tags),
-            ciphertexts=tuple(ciphertexts),
+            owner_tags=tags,
+            ciphertexts=ciphertexts,
         )
 
     def reveal(self, sums: MaskedSums) -> MaskedTotals:

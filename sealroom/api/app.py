@@ -77,9 +77,18 @@ def _where(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def on_validation_error(request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, RequestValidationError | ValidationError)
-    issues = [{"where": _where(e["loc"]), "message": e["msg"]} for e in err.errors()[:20]]
+    errors = err.errors()
+    issues = [{"where": _where(e["loc"]), "message": e["msg"]} for e in errors[:20]]
     first = issues[0] if issues else {"where": "request", "message": "not valid"}
-    kind = BAD_REQUEST if any(e["type"] == "json_invalid" for e in err.errors()) else UNPROCESSABLE
+    broken = next((e for e in errors if e["type"] == "json_invalid"), None)
+    if broken is not None:
+        reason = (broken.get("ctx") or {}).get("error", "malformed")
+        detail = (
+            f"the body is not valid JSON ({reason} at character {broken['loc'][-1]}): "
+            "send a JSON document (the API is described at /openapi.json)"
+        )
+        return await _respond(request, BAD_REQUEST, detail)
+    kind = UNPROCESSABLE
     detail = (
         f"the request is not valid: {first['where']}: {first['message']}"
         + (f" (and {len(issues) - 1} more)" if len(issues) > 1 else "")

@@ -211,4 +211,6 @@ def extra_members(err: BaseException) -> dict[str, Any]:
                 for i in err.issues
             ]
         }
+    if isinstance(err, RateLimited):
+        return {"retry_after": err.retry_after}
     return {}

@@ -85,6 +85,21 @@ class AnyParty:
 
 
 @dataclass(frozen=True)
+class Proposer:
+    """A party the proposed document names as owner or platform.
+
+    The document is in the body, so the rule checks the scope here and the service
+    checks the role once it has read the document (``propose_contract``).
+    """
+
+    name: str = "proposer:write"
+    scope: str | None = "write"
+
+    def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
+        _need_scope(principal, "write")
+
+
+@dataclass(frozen=True)
 class AdminOnly:
     """The system administrator, with an admin-scoped token."""
 
@@ -178,4 +193,13 @@ class ActsForOwner:
         )
 
 
-Rule = Public | Authenticated | AnyParty | AdminOnly | ContractRole | DatasetReader | ActsForOwner
+Rule = (
+    Public
+    | Authenticated
+    | AnyParty
+    | Proposer
+    | AdminOnly
+    | ContractRole
+    | DatasetReader
+    | ActsForOwner
+)

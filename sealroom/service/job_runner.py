@@ -97,6 +97,7 @@ def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
         rec = session.get(JobRecord, job)
         assert rec is not None
         mode, code, code_name, interpreter = rec.mode, rec.code, rec.code_name, rec.interpreter
+        attempt = rec.attempts
     code_path = work / code_name
     code_path.write_bytes(code)
     inputs = _prepare_inputs(room, contract, RunMode(mode), work / "inputs")
@@ -108,7 +109,8 @@ def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
         mode=Mode(mode),
         limits=Limits(),
     )
-    run = run_job(spec, backend, work / "outputs", run_id=job, now=room.clock())
+    # One run id per attempt: a sandbox left behind by a killed worker never collides.
+    run = run_job(spec, backend, work / "outputs", run_id=f"{job}-{attempt}", now=room.clock())
     described = backend.describe()
     run_record = {"backend": described, "run": _jsonable(run.as_dict())}
     if not run.succeeded:

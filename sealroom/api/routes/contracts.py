@@ -23,7 +23,7 @@ from contracts import (
 )
 from sealroom.api.convert import contract_info
 from sealroom.api.routing import CurrentPrincipal, Room, RouteTable
-from sealroom.api.rules import AnyParty, ContractRole, roles_in
+from sealroom.api.rules import AnyParty, ContractRole, Proposer, roles_in
 from sealroom.client.models import ContractInfo, PlatformStep, SignedStep
 from sealroom.errors import ConfigError
 from sealroom.service.contracts import (
@@ -67,7 +67,7 @@ def add_routes(table: RouteTable) -> None:
     @table.route(
         "POST",
         "/v1/contracts",
-        rule=AnyParty("write"),
+        rule=Proposer(),
         body="yaml",
         tag="contracts",
         status_code=201,

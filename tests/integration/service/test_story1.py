@@ -6,66 +6,26 @@ from pathlib import Path
 
 import pytest
 
-from contracts import ActionKind, RunMode, SelfReviewForbidden
+from contracts import RunMode, SelfReviewForbidden
 from jobs import Decision, JobState, open_result
-from kms import PartyKeyPair, generate_party_keys, load_party_key_file
-from sealroom.data import customers_parquet
+from kms import PartyKeyPair
 from sealroom.errors import PermissionDenied
 from sealroom.service.actors import Actor
 from sealroom.service.audit_log import platform_public_keys
 from sealroom.service.context import Sealroom
-from sealroom.service.contracts import propose_contract, take_step
-from sealroom.service.datasets import register_dataset
 from sealroom.service.job_runner import run_next_job
 from sealroom.service.jobs import debug_outputs, submit_job
-from sealroom.service.parties import IssueKeys, RegisterKeys, add_party
 from sealroom.service.results import download_result
 from sealroom.service.reviews import approve_code, show_review, vote
 
-from .conftest import ADMIN, PASSPHRASE
+from .conftest import ADMIN, ROOT
 
-ROOT = Path(__file__).resolve().parents[3]
-CONTRACT = ROOT / "examples" / "contracts" / "customer-insights.yaml"
 GOOD = ROOT / "examples" / "jobs" / "spend_by_segment.py"
 TOO_FINE = ROOT / "examples" / "jobs" / "spend_by_segment_and_city.py"
 OWNER = Actor("acme-cn", False, None)
 PLATFORM = ADMIN
 SCIENTIST = Actor("alice", False, "acme-cn")
 PARTNER = Actor("globex-uk", False, None)
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("bwrap", marks=pytest.mark.bwrap),
-        pytest.param("docker", marks=pytest.mark.docker),
-    ]
-)
-def active(
-    request: pytest.FixtureRequest,
-    room: Sealroom,
-    isolated_home: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> tuple[Sealroom, PartyKeyPair]:
-    from dataclasses import replace
-
-    room = replace(room, settings=replace(room.settings, sandbox_backend=request.param))
-    partner = generate_party_keys()
-    add_party(room, ADMIN, name="globex-uk", kind="organisation", keys=RegisterKeys(partner.public))
-    add_party(
-        room,
-        ADMIN,
-        name="alice",
-        kind="person",
-        organisation="acme-cn",
-        keys=IssueKeys(isolated_home / "alice.key", PASSPHRASE),
-    )
-    register_dataset(room, OWNER, customers_parquet(), owner="acme-cn", name="customers")
-    propose_contract(room, OWNER, CONTRACT.read_text("utf-8"), CONTRACT.name)
-    owner_keys = load_party_key_file(isolated_home / "acme-cn.key", PASSPHRASE)
-    take_step(room, OWNER, "c-12", ActionKind.APPROVE, keys=owner_keys)
-    take_step(room, PLATFORM, "c-12", ActionKind.APPROVE, keys=None)
-    take_step(room, PARTNER, "c-12", ActionKind.ACCEPT, keys=partner)
-    return room, partner
 
 
 def run(room: Sealroom, code: Path, mode: RunMode) -> str:

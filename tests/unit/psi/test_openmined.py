@@ -193,3 +193,25 @@ def test_an_owner_session_aborted_mid_protocol_answers_nothing(
     owner.abort()  # the partner went away after the setup; the job times out
     with pytest.raises(ProtocolAborted, match="nothing from it is released"):
         owner.process_request(request)
+
+
+def test_garbage_points_in_a_request_or_response_are_refused_as_malformed(
+    overlap: Overlap, limits: PsiLimits
+) -> None:
+    engine = OpenMinedEngine()
+    partner = engine.partner_session("s", CARDINALITY, limits)
+    owner = engine.owner_session("s", limits)
+    garbage = Request()
+    garbage.reveal_intersection = False
+    garbage.encrypted_elements.extend([b"\x02" + b"\xff" * 32] * 400)
+    owner.setup(overlap.owner_ids, 400, CARDINALITY)
+    with pytest.raises(MalformedMessage, match="not a curve point"):
+        owner.process_request(PsiRequest("s", CARDINALITY, 400, garbage.SerializeToString()))
+
+    other_owner = engine.owner_session("s", limits)
+    setup = other_owner.setup(overlap.owner_ids, 400, CARDINALITY)
+    partner.create_request(overlap.partner_ids)
+    fake = Response()
+    fake.encrypted_elements.extend([b"\x02" + b"\xff" * 32] * 400)
+    with pytest.raises(MalformedMessage, match="not a curve point"):
+        partner.finish(setup, PsiResponse("s", fake.SerializeToString()))

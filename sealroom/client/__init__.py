@@ -1,0 +1,60 @@
+"""The Python SDK and the partner's client for a Sealroom server.
+
+Importable with only the ``client`` extra installed: it needs httpx, pydantic,
+rich, cryptography and the ``contracts`` and ``kms`` rooms, never the server's
+database, web framework or data libraries.
+
+    from sealroom.client import Client, Partner
+    client = Client(url, token=token)
+    partner = Partner.from_key_file(client, "globex-uk", Path("globex.key"), passphrase)
+    partner.accept("c-12")
+"""
+
+from sealroom.client.client import Client, ContractMismatch
+from sealroom.client.errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFoundError,
+    RateLimited,
+    ServerFault,
+    ServerUnreachable,
+    TooLarge,
+    Unauthenticated,
+)
+from sealroom.client.models import (
+    AuditEventInfo,
+    AuditExportInfo,
+    ContractInfo,
+    DatasetInfo,
+    PartyInfo,
+    TokenInfo,
+    WhoAmI,
+)
+from sealroom.client.partner import Partner, create_key_file, read_public_key_file
+
+__all__ = [
+    "ApiError",
+    "AuditEventInfo",
+    "AuditExportInfo",
+    "Client",
+    "Conflict",
+    "ContractInfo",
+    "ContractMismatch",
+    "DatasetInfo",
+    "Forbidden",
+    "InvalidRequest",
+    "NotFoundError",
+    "Partner",
+    "PartyInfo",
+    "RateLimited",
+    "ServerFault",
+    "ServerUnreachable",
+    "TokenInfo",
+    "TooLarge",
+    "Unauthenticated",
+    "WhoAmI",
+    "create_key_file",
+    "read_public_key_file",
+]

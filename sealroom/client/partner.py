@@ -1,0 +1,85 @@
+"""The partner's client: its own keys, its own token, and nothing of the server.
+
+A partner abroad installs ``sealroom[client]`` (no database, no web server, no
+container SDK), generates its key pair on its own machine, sends only the
+public half to the platform administrator, and from then on signs its
+acceptance locally and opens sealed results locally. The private keys are read
+from its key file into this process and go nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from contracts import ActionKind, Role
+from kms import (
+    PartyKeyPair,
+    PartyPublicKeys,
+    generate_party_keys,
+    load_party_key_file,
+    save_party_key_file,
+)
+from sealroom.client.client import Client
+from sealroom.client.models import ContractInfo
+
+
+def public_key_file(key_file: Path) -> Path:
+    """Where the public half goes: beside the key file, as `sealroom keys generate` writes it."""
+    return key_file.with_name(key_file.name + ".pub.json")
+
+
+def create_key_file(key_file: Path, passphrase: str) -> PartyPublicKeys:
+    """A fresh key pair sealed into ``key_file``; the public half written beside it."""
+    keys = generate_party_keys()
+    save_party_key_file(key_file, keys, passphrase)
+    public_key_file(key_file).write_text(
+        json.dumps(keys.public.to_json(), indent=2) + "\n", encoding="utf-8"
+    )
+    return keys.public
+
+
+def read_public_key_file(path: Path) -> PartyPublicKeys:
+    return PartyPublicKeys.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+class Partner:
+    """Acts as one recipient party with its own key pair."""
+
+    def __init__(self, client: Client, party: str, keys: PartyKeyPair) -> None:
+        self.client = client
+        self.party = party
+        self._keys = keys
+
+    @classmethod
+    def from_key_file(cls, client: Client, party: str, key_file: Path, passphrase: str) -> Partner:
+        return cls(client, party, load_party_key_file(key_file, passphrase))
+
+    def __repr__(self) -> str:
+        return f"Partner({self.party} at {self.client.base_url}, keys {self._keys!r})"
+
+    @property
+    def public_keys(self) -> PartyPublicKeys:
+        return self._keys.public
+
+    def accept(self, contract_id: str, version: int | None = None) -> ContractInfo:
+        """Accepts the contract as recipient, signed here after checking what is signed."""
+        return self.client.sign_step(
+            contract_id,
+            ActionKind.ACCEPT,
+            party=self.party,
+            role=Role.RECIPIENT,
+            keys=self._keys,
+            version=version,
+        )
+
+    def revoke(self, contract_id: str, version: int | None = None) -> ContractInfo:
+        """The kill switch, from the partner's side."""
+        return self.client.sign_step(
+            contract_id,
+            ActionKind.REVOKE,
+            party=self.party,
+            role=Role.RECIPIENT,
+            keys=self._keys,
+            version=version,
+        )

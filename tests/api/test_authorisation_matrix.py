@@ -1,0 +1,190 @@
+"""Every endpoint x every role: allowed or denied exactly as its rule says.
+
+The expectations are written here by hand, per rule; the endpoints come from
+the application's route table. An endpoint without a rule, a rule this test
+does not know, or an endpoint without a request recipe below fails the test,
+so nothing reaches the API unreviewed.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from sqlalchemy import func, select
+
+from sealroom.api import create_app
+from sealroom.audit.records import AuditEventRecord
+from tests.api.conftest import bearer
+from tests.api.world import MATRIX_PARTIES, World, story_contract
+
+pytestmark = pytest.mark.integration
+
+PARTY_ROLES = ("owner", "platform", "scientist", "recipient", "reviewer", "auditor", "outsider")
+ROLES = (*PARTY_ROLES, "admin", "expired token", "revoked token", "no token")
+AUTHENTICATED = frozenset(PARTY_ROLES) | {"admin"}
+READERS = AUTHENTICATED - {"auditor"}
+CONTRACT_PARTIES = frozenset({"owner", "platform", "scientist", "recipient", "reviewer", "admin"})
+
+# Who each rule lets through. The administrator acts for the platform organisation,
+# so it holds the platform's roles in a contract; the auditor's token has the audit
+# scope only.
+ALLOWED: dict[str, frozenset[str]] = {
+    "public": frozenset(ROLES),
+    "authenticated": AUTHENTICATED,
+    "any-party:read": READERS,
+    "any-party:audit": frozenset({"auditor", "platform", "admin"}),
+    "proposer:write": frozenset({"owner", "platform", "admin"}),
+    "admin": frozenset({"admin"}),
+    "contract-role:any:read": CONTRACT_PARTIES,
+    "contract-role:owner,platform,recipient:write": frozenset(
+        {"owner", "platform", "recipient", "admin"}
+    ),
+    "contract-role:platform:write": frozenset({"platform", "admin"}),
+    "dataset-reader:read": CONTRACT_PARTIES,
+    "acts-for-owner:write": frozenset({"owner", "admin"}),
+}
+
+SIGNING_ROLE = {
+    "owner": "owner",
+    "platform": "platform",
+    "recipient": "recipient",
+    "admin": "platform",
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    role: str
+    world: World
+
+    @property
+    def party(self) -> str:
+        if self.role in ("admin", "platform"):
+            return "platform"  # people of the platform organisation sign as the platform
+        return MATRIX_PARTIES.get(self.role, ("acme-cn",))[0]
+
+
+def _forged_step(caller: Caller) -> dict[str, Any]:
+    # Well formed, signed by nobody's pinned key: a party let through gets a 422.
+    return {
+        "version": 1,
+        "approval": {
+            "party": caller.party,
+            "role": SIGNING_ROLE.get(caller.role, "scientist"),
+            "action": "accept" if caller.role == "recipient" else "approve",
+            "signed_at": datetime.now(UTC).isoformat(),
+            "signature": base64.b64encode(os.urandom(64)).decode(),
+        },
+    }
+
+
+Recipe = Callable[[Caller], dict[str, Any]]
+KEYS = {
+    "x25519": base64.b64encode(b"x" * 32).decode(),
+    "ed25519": base64.b64encode(b"e" * 32).decode(),
+}
+RAGGED_CSV = b"a,b\n1,2,3,4\n"
+
+# How to call each endpoint so that a caller who is let through changes nothing
+# (a name that exists, a version that does not, a signature that does not verify).
+RECIPES: dict[tuple[str, str], Recipe] = {
+    ("GET", "/v1/health"): lambda c: {},
+    ("GET", "/v1/me"): lambda c: {},
+    ("GET", "/v1/parties"): lambda c: {},
+    ("GET", "/v1/parties/{name}"): lambda c: {"path": {"name": "acme-cn"}},
+    ("POST", "/v1/parties"): lambda c: {"json": {"name": "acme-cn", "public_keys": KEYS}},
+    ("GET", "/v1/tokens"): lambda c: {},
+    ("POST", "/v1/tokens"): lambda c: {"json": {"party": "nobody-here"}},
+    ("DELETE", "/v1/tokens/{token_id}"): lambda c: {"path": {"token_id": "0123456789abcdef"}},
+    ("GET", "/v1/datasets"): lambda c: {},
+    ("GET", "/v1/datasets/{name}"): lambda c: {"path": {"name": "customers"}},
+    ("POST", "/v1/datasets/{name}"): lambda c: {
+        "path": {"name": "matrix-probe"},
+        "params": {"owner": "acme-cn", "filename": "probe.csv"},
+        "content": RAGGED_CSV,
+        "headers": {"Content-Type": "text/csv"},
+    },
+    ("GET", "/v1/contracts"): lambda c: {},
+    ("POST", "/v1/contracts"): lambda c: {
+        "content": story_contract().encode(),  # version 1 again: refused as no new version
+        "headers": {"Content-Type": "application/yaml"},
+    },
+    ("GET", "/v1/contracts/{contract_id}"): lambda c: {"path": {"contract_id": "c-12"}},
+    ("GET", "/v1/contracts/{contract_id}/signed"): lambda c: {"path": {"contract_id": "c-12"}},
+    ("POST", "/v1/contracts/{contract_id}/steps"): lambda c: {
+        "path": {"contract_id": "c-12"},
+        "json": _forged_step(c),
+    },
+    ("POST", "/v1/contracts/{contract_id}/platform-steps"): lambda c: {
+        "path": {"contract_id": "c-12"},
+        "json": {"action": "approve", "version": 99},
+    },
+    ("GET", "/v1/audit/export"): lambda c: {},
+    ("GET", "/v1/audit/events"): lambda c: {"params": {"limit": 5}},
+}
+
+
+def test_every_endpoint_has_a_rule_a_recipe_and_an_expectation(matrix_world: World) -> None:
+    app = create_app(matrix_world.room)
+    table = app.state.route_table
+    for route in (r for r in app.routes if isinstance(r, APIRoute)):
+        for method in route.methods:
+            spec = table.spec(method, route.path)
+            assert spec is not None, f"{method} {route.path} was added without a rule"
+            assert spec.rule.name in ALLOWED, f"rule {spec.rule.name} has no expected roles here"
+            assert (method, route.path) in RECIPES, f"no request recipe for {method} {route.path}"
+
+
+def _denials(world: World) -> int:
+    with world.room.sessions() as session:
+        query = select(func.count()).where(AuditEventRecord.action == "api.denied")
+        return int(session.scalar(query) or 0)
+
+
+def test_each_role_is_allowed_or_denied_on_each_endpoint_as_its_rule_says(
+    matrix_world: World, matrix_url: str
+) -> None:
+    table = create_app(matrix_world.room).state.route_table
+    wrong: list[str] = []
+    refusals = 0
+    before = _denials(matrix_world)
+    with httpx.Client(base_url=matrix_url, timeout=30) as http:
+        for spec in table.specs:
+            for role in ROLES:
+                recipe = RECIPES[spec.key](Caller(role, matrix_world))
+                path = spec.path.format(**recipe.get("path", {}))
+                headers = {**bearer(matrix_world.tokens.get(role)), **recipe.get("headers", {})}
+                response = http.request(
+                    spec.method,
+                    path,
+                    params=recipe.get("params"),
+                    json=recipe.get("json"),
+                    content=recipe.get("content"),
+                    headers=headers,
+                )
+                status = response.status_code
+                allowed = role in ALLOWED[spec.rule.name]
+                valid_token = role in AUTHENTICATED
+                denied_as = 403 if valid_token else 401
+                if (
+                    status >= 500
+                    or (allowed and status in (401, 403))
+                    or (not allowed and status != denied_as)
+                ):
+                    wrong.append(
+                        f"{spec.method} {spec.path} as {role}: {status} {response.text[:160]}"
+                    )
+                if 400 <= status < 500:
+                    refusals += 1
+                    assert response.headers["content-type"] == "application/problem+json"
+    assert not wrong, "\n".join(wrong)
+    # Every refused attempt, at whatever layer, left one event in the audit log.
+    assert _denials(matrix_world) - before == refusals

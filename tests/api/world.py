@@ -1,0 +1,157 @@
+"""A Sealroom with the story's parties, served by a real uvicorn on loopback.
+
+The parties keep their own key pairs; each role of the authorisation matrix
+holds its own API token. Nothing here reaches around the server once it runs:
+tests talk to it over HTTP only.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import update
+
+from kms import PartyKeyPair, generate_party_keys, load_party_key_file
+from sealroom.config import load_settings
+from sealroom.data import customers_parquet
+from sealroom.service.actors import Actor
+from sealroom.service.context import Sealroom
+from sealroom.service.contracts import propose_contract
+from sealroom.service.datasets import register_dataset
+from sealroom.service.parties import IssueKeys, PartyKind, RegisterKeys, add_party
+from sealroom.service.setup import initialise
+from sealroom.service.tokens import issue_token, revoke_token
+from sealroom.store.database import transaction
+from sealroom.store.token_records import ApiTokenRecord
+
+PASSPHRASE = "test-passphrase"
+ADMIN = Actor("admin", True, "platform")
+OWNER = Actor("acme-cn", False, None)
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "contracts" / "customer-insights.yaml"
+
+# The contract of the story, with one party that only reviews (the example's
+# reviewers are also its owner and platform).
+REVIEWER_PARTY = """  - name: rita
+    display_name: Rita Wong (independent reviewer)
+    roles: [reviewer]
+"""
+
+
+def story_contract() -> str:
+    text = EXAMPLE.read_text("utf-8")
+    anchor = "\nvalidity:"
+    return text.replace(anchor, "\n" + REVIEWER_PARTY.rstrip("\n") + "\n" + anchor, 1)
+
+
+# role -> (party, kind, organisation, token scopes)
+MATRIX_PARTIES: dict[str, tuple[str, PartyKind, str | None, tuple[str, ...]]] = {
+    "owner": ("acme-cn", "organisation", None, ("read", "write")),
+    "platform": ("pat", "person", "platform", ("read", "write", "audit")),
+    "scientist": ("alice", "person", None, ("read", "write")),
+    "recipient": ("globex-uk", "organisation", None, ("read", "write")),
+    "reviewer": ("rita", "person", None, ("read", "write")),
+    "auditor": ("audra", "person", None, ("audit",)),
+    "outsider": ("initech", "organisation", None, ("read", "write")),
+}
+
+
+@dataclass
+class World:
+    home: Path
+    room: Sealroom
+    keys: dict[str, PartyKeyPair] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+
+def open_room(home: Path, database_url: str) -> Sealroom:
+    settings = load_settings(
+        home, env={"SEALROOM_HOME": str(home), "SEALROOM_DATABASE_URL": database_url}
+    )
+    initialise(
+        settings,
+        lambda: PASSPHRASE,
+        admin="admin",
+        admin_key_file=home / "admin.key",
+        admin_key_passphrase=PASSPHRASE,
+    )
+    room = Sealroom.open(settings, lambda: PASSPHRASE)
+    room.keyring()  # opened once, before request threads share the room
+    return room
+
+
+def admin_token(room: Sealroom) -> str:
+    return issue_token(
+        room, ADMIN, party="admin", scopes=("admin", "read", "write", "audit"), label="tests"
+    ).token
+
+
+def build_matrix_world(home: Path, database_url: str) -> World:
+    """Every role of the matrix, the dataset registered and the contract proposed."""
+    room = open_room(home, database_url)
+    world = World(home, room)
+    for _, (name, kind, org, _) in MATRIX_PARTIES.items():
+        if name == "acme-cn":
+            add_party(
+                room, ADMIN, name=name, kind=kind, keys=IssueKeys(home / "acme.key", PASSPHRASE)
+            )
+            world.keys[name] = load_party_key_file(home / "acme.key", PASSPHRASE)
+        else:
+            keys = generate_party_keys()
+            add_party(
+                room, ADMIN, name=name, kind=kind, organisation=org, keys=RegisterKeys(keys.public)
+            )
+            world.keys[name] = keys
+    register_dataset(room, OWNER, customers_parquet(), owner="acme-cn", name="customers")
+    propose_contract(room, OWNER, story_contract(), "story.yaml")
+    for role, (name, _, _, scopes) in MATRIX_PARTIES.items():
+        world.tokens[role] = issue_token(room, ADMIN, party=name, scopes=scopes).token
+    world.tokens["admin"] = admin_token(room)
+    expired = issue_token(room, ADMIN, party="acme-cn")
+    with transaction(room.sessions) as session:
+        session.execute(
+            update(ApiTokenRecord)
+            .where(ApiTokenRecord.token_id == expired.view.token_id)
+            .values(expires_at=room.clock() - timedelta(minutes=1))
+        )
+    world.tokens["expired token"] = expired.token
+    revoked = issue_token(room, ADMIN, party="acme-cn")
+    revoke_token(room, ADMIN, revoked.view.token_id)
+    world.tokens["revoked token"] = revoked.token
+    return world
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Runs ``app`` under a real uvicorn server on a free loopback port."""
+    port = _free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
