@@ -370,6 +370,7 @@ class PsiSumOwner:
 
     def abort(self) -> None:
         self._steps.abort()
+        self._prepared = None
 
 
 class PsiSumPartner:

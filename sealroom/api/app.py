@@ -129,8 +129,7 @@ def create_app(room: Sealroom, limits: ApiLimits | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
-    table = build_route_table()
-    app.include_router(table.router)
+    table = build_route_table(app.router)
     app.state.room = room
     app.state.limits = limits
     app.state.rate_limiter = RateLimiter(limits.rates)

@@ -17,12 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from contracts import Contract, Role
-from sealroom.errors import PermissionDenied
+from sealroom.errors import NotFound, PermissionDenied
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import list_contracts, show_contract
 from sealroom.service.datasets import show_dataset
 from sealroom.service.tokens import Principal
+from sealroom.store.job_records import JobRecord
 
 Params = Mapping[str, str]
 
@@ -141,6 +142,44 @@ class ContractRole:
         )
 
 
+def job_contract(room: Sealroom, job_id: str) -> tuple[str, int]:
+    """The contract (id, version) a job runs under."""
+    with room.sessions() as session:
+        rec = session.get(JobRecord, job_id)
+        if rec is None:
+            raise NotFound("job", job_id, "list the jobs of a contract with `sealroom job list`")
+        return rec.contract_id, rec.contract_version
+
+
+@dataclass(frozen=True)
+class JobRole:
+    """A party the contract of the job in the path names in one of ``roles``.
+
+    The service narrows further where it must (only the submitter cancels or sees
+    debug outputs; only a recipient downloads a result).
+    """
+
+    scope: str
+    roles: tuple[Role, ...]
+    param: str = "job_id"
+
+    @property
+    def name(self) -> str:
+        return f"job-role:{','.join(r.value for r in self.roles)}:{self.scope}"
+
+    def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
+        _need_scope(principal, self.scope)
+        contract_id, version = job_contract(room, params[self.param])
+        contract = show_contract(room, contract_id, version).contract
+        if roles_in(contract, principal.actor).intersection(self.roles):
+            return
+        wanted = " or ".join(r.value for r in self.roles)
+        raise PermissionDenied(
+            f"{principal.actor.name} is no {wanted} of {contract.ref}, under which job "
+            f"{params[self.param]} runs: only those parties may do this"
+        )
+
+
 @dataclass(frozen=True)
 class DatasetReader:
     """The dataset's owner, the administrator, or a party of a contract naming it."""
@@ -202,4 +241,5 @@ Rule = (
     | ContractRole
     | DatasetReader
     | ActsForOwner
+    | JobRole
 )

@@ -12,13 +12,14 @@ from rich.table import Table
 from contracts import ContractError
 from jobs import JobError
 from kms import KmsError
-from sandbox import SandboxError
+from sandbox import SandboxError, effective_policy, report_backends
 from sealroom.cli.audit_commands import audit_app
 from sealroom.cli.contract_commands import contract_app
 from sealroom.cli.dataset_commands import dataset_app
 from sealroom.cli.job_commands import job_app, ledger_app, result_app, review_app, worker
 from sealroom.cli.key_commands import keys_app
 from sealroom.cli.party_commands import party_app
+from sealroom.cli.sandbox_commands import images_app, sandbox_app
 from sealroom.cli.session import console, err_console, master_passphrase, read_secret, settings
 from sealroom.demo import run_demo
 from sealroom.doctor import examine
@@ -50,6 +51,8 @@ app.add_typer(review_app, name="review")
 app.add_typer(result_app, name="result")
 app.add_typer(ledger_app, name="ledger")
 app.command()(worker)
+app.add_typer(images_app, name="images")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 @app.command()
@@ -92,6 +95,24 @@ def doctor() -> None:
     for f in findings:
         table.add_row(f.part, "[green]ok[/]" if f.ok else "[red]missing[/]", f.detail, f.fix)
     console.print(table)
+    for f in findings:
+        if not f.ok and f.fix:
+            # One plain line per missing part, so the command can be copied whole.
+            console.print(f"to add {f.part}: {f.fix}", soft_wrap=True, markup=False)
+    backends = Table(title="Isolation backends")
+    for column in ("backend", "state", "detail"):
+        backends.add_column(column)
+    for report in report_backends():
+        detail = "; ".join(f"{k}: {v}" for k, v in report.details.items())
+        state = "[green]ok[/]" if report.available else "[red]missing[/]"
+        backends.add_row(report.name, state, detail)
+    console.print(backends)
+    policy = Table(title="Isolation policy every job runs under")
+    policy.add_column("setting")
+    policy.add_column("value")
+    for setting, value in effective_policy().items():
+        policy.add_row(setting, value)
+    console.print(policy)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from sealroom.service.datasets import (
     show_dataset,
     verify_dataset,
 )
+from sealroom.service.samples import list_debug_samples
 
 dataset_app = typer.Typer(help="Register and inspect encrypted datasets.", no_args_is_help=True)
 
@@ -145,8 +146,22 @@ def show(
     """Schema, classification, row count, size and key id of a dataset; never its values."""
     with opened() as room:
         view = show_dataset(room, name, version)
+        samples = list_debug_samples(room, name)
     console.print(summary_table(view))
     console.print(classification_table(view))
+    if samples:
+        table = Table(title=f"Debug samples of {name} (masked, encrypted)")
+        for column in ("dataset version", "contract", "rows", "masking", "made"):
+            table.add_column(column)
+        for s in samples:
+            table.add_row(
+                str(s.dataset_version),
+                f"{s.contract_id} v{s.contract_version}",
+                str(s.rows),
+                ", ".join(f"{c}: {m}" for c, m in sorted(s.methods.items())),
+                f"{s.created_at:%Y-%m-%d %H:%M}",
+            )
+        console.print(table)
 
 
 @dataset_app.command("verify")

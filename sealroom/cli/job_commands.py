@@ -64,6 +64,18 @@ def job_table(view: JobView) -> Table:
     return table
 
 
+def drift_lines(view: JobView) -> list[str]:
+    """Where each debug sample differs in shape from the real data (never in values)."""
+    lines = []
+    for dataset, drift in ((view.run_record or {}).get("sample_drift") or {}).items():
+        findings = drift.get("findings", [])
+        if not findings:
+            lines.append(f"sample of {dataset}: same shape as the real data")
+        for f in findings:
+            lines.append(f"sample of {dataset}: {f['message']}")
+    return lines
+
+
 def check_report_table(report: dict[str, object] | None) -> Table:
     table = Table(title="Disclosure checks")
     for column in ("file", "outcome", "passed", "failures"):
@@ -106,6 +118,8 @@ def status(job_id: str, as_party: ActingParty = None) -> None:
     with opened() as room:
         view = job_status(room, acting(room, as_party), job_id)
     console.print(job_table(view))
+    for line in drift_lines(view):
+        console.print(line)
     if view.check_report:
         console.print(check_report_table(view.check_report))
 

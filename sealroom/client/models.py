@@ -270,6 +270,138 @@ class AuditExportInfo(Wire):
     tree_size: int
 
 
+class OutputInfo(Wire):
+    name: str
+    sha256: str
+    size: int
+    releasable: bool
+
+
+class JobInfo(Wire):
+    job_id: str
+    contract_id: str
+    contract_version: int
+    kind: str
+    mode: str
+    submitter: str
+    code_name: str
+    code_hash: str
+    state: str
+    reason: str
+    attempts: int
+    backend: str
+    created_at: datetime
+    updated_at: datetime
+    outputs: list[OutputInfo]
+    check_report: dict[str, Any] | None
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in ("submitted", "queued", "running")
+
+    def __repr__(self) -> str:
+        why = f": {self.reason}" if self.reason else ""
+        return f"Job({self.job_id} {self.mode} under {self.contract_id}, {self.state}{why})"
+
+    def _repr_html_(self) -> str:
+        return _table(
+            f"Job {self.job_id}",
+            [
+                ("state", self.state + (f": {self.reason}" if self.reason else "")),
+                ("contract", f"{self.contract_id} v{self.contract_version}"),
+                ("kind / mode", f"{self.kind} / {self.mode}"),
+                ("submitter", self.submitter),
+                ("code", f"{self.code_name} ({self.code_hash[:23]}…)"),
+                ("outputs", ", ".join(f"{o.name} ({o.size} B)" for o in self.outputs) or "-"),
+            ],
+        )
+
+
+class NewJob(Wire):
+    code_name: Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    code: Annotated[str, Field(max_length=1 << 20, description="The script, as UTF-8 text.")]
+    mode: Literal["debug", "real"] = "debug"
+    kind: Literal["script"] = "script"
+
+
+class StreamCapture(Wire):
+    text: str
+    truncated: bool
+
+
+class JobLogs(Wire):
+    job_id: str
+    stdout: StreamCapture
+    stderr: StreamCapture
+
+
+class FilesInfo(Wire):
+    """Files by name, each base64."""
+
+    job_id: str
+    files: dict[str, str]
+
+
+class VoteInfo(Wire):
+    reviewer: str
+    decision: str
+    at: datetime
+    reason: str
+
+
+class ReviewInfo(Wire):
+    job: JobInfo
+    reviewers: list[str]
+    required: int
+    votes: list[VoteInfo]
+    waiting_for: list[str]
+    outputs: dict[str, str] = Field(description="Releasable output files, base64.")
+    check_report: dict[str, Any] | None
+    code: str
+    code_diff: str
+
+    def __repr__(self) -> str:
+        return (
+            f"Review({self.job.job_id}: {len(self.votes)} of {self.required} vote(s), "
+            f"waiting for {', '.join(self.waiting_for) or 'nobody'})"
+        )
+
+    def _repr_html_(self) -> str:
+        rows: list[tuple[str, Any]] = [
+            ("job", f"{self.job.job_id} ({self.job.state})"),
+            ("quorum", f"{self.required} of {', '.join(self.reviewers)}"),
+            ("waiting for", ", ".join(self.waiting_for) or "nobody"),
+            ("outputs", ", ".join(self.outputs) or "-"),
+        ]
+        rows += [(f"vote {v.reviewer}", f"{v.decision} {v.reason}".strip()) for v in self.votes]
+        return _table(f"Review of {self.job.job_id}", rows) + (
+            f"<pre>{html.escape(self.code_diff or self.code)}</pre>"
+        )
+
+
+class NewVote(Wire):
+    decision: Literal["approve", "reject", "return_for_changes"]
+    reason: Label = ""
+
+
+class CodeApproval(Wire):
+    code_hash: Annotated[str, Field(max_length=80, pattern=r"^[A-Za-z0-9:]+$")]
+
+
+class CodeApprovals(Wire):
+    code_hash: str
+    approvals: int
+
+
+class SealedResultInfo(Wire):
+    job_id: str
+    recipient: str
+    contract_id: str
+    contract_version: int
+    sealed: str = Field(description="The result bundle sealed to the recipient's key, base64.")
+    receipt: str = Field(description="The platform-signed receipt, base64.")
+
+
 class Health(Wire):
     status: Literal["ok"]
     version: str

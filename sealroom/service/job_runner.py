@@ -25,9 +25,6 @@ from contracts import Contract, RunMode
 from jobs import (
     JobEvent,
     JobState,
-    OutputCheckPolicy,
-    build_sensitive_index,
-    check_outputs,
     recover,
 )
 from sandbox import Interpreter, JobSpec, Limits, Mode, RunRecord, run_job, select_backend
@@ -100,7 +97,7 @@ def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
         attempt = rec.attempts
     code_path = work / code_name
     code_path.write_bytes(code)
-    inputs = _prepare_inputs(room, contract, RunMode(mode), work / "inputs")
+    inputs, drift = _prepare_inputs(room, contract, RunMode(mode), work / "inputs")
     backend = select_backend(room.settings.sandbox_backend)
     spec = JobSpec(
         code=code_path,
@@ -112,7 +109,7 @@ def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
     # One run id per attempt: a sandbox left behind by a killed worker never collides.
     run = run_job(spec, backend, work / "outputs", run_id=f"{job}-{attempt}", now=room.clock())
     described = backend.describe()
-    run_record = {"backend": described, "run": _jsonable(run.as_dict())}
+    run_record = {"backend": described, "run": _jsonable(run.as_dict()), "sample_drift": drift}
     if not run.succeeded:
         with transaction(room.sessions) as session:
             rec = session.get(JobRecord, job)
@@ -131,6 +128,8 @@ def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
     files = {o.name: (work / "outputs" / o.name).read_bytes() for o in run.outputs}
     if mode == RunMode.DEBUG.value:
         return _finish(room, job, run, run_record, files, releasable=set(files), report=None)
+    from jobs import OutputCheckPolicy, build_sensitive_index, check_outputs
+
     tables = {name: pq.read_table(path) for name, path in inputs.items()}
     index = build_sensitive_index(contract, tables, key=os.urandom(32))
     checked = check_outputs(files, OutputCheckPolicy.from_contract(contract), index)
@@ -195,14 +194,18 @@ def _finish(
 
 def _prepare_inputs(
     room: Sealroom, contract: Contract, mode: RunMode, into: Path
-) -> dict[str, Path]:
-    """Decrypts each dataset (real) or its masked sample (debug) for this run only."""
+) -> tuple[dict[str, Path], dict[str, Any]]:
+    """Decrypts each dataset (real) or its masked sample (debug) for this run only.
+
+    For debug runs it also returns each sample's schema-drift report (shape only).
+    """
     into.mkdir(mode=0o700)
     inputs = {}
+    drift: dict[str, Any] = {}
     for dataset in contract.datasets:
         target = into / f"{dataset.name}.parquet"
         if mode is RunMode.DEBUG:
-            debug_sample_file(room, contract, dataset.name, target)
+            drift[dataset.name] = debug_sample_file(room, contract, dataset.name, target).drift
         else:
             view = show_dataset(room, dataset.name)
             reader, blob = open_dataset_reader(room, view)
@@ -212,7 +215,7 @@ def _prepare_inputs(
             finally:
                 blob.close()
         inputs[dataset.name] = target
-    return inputs
+    return inputs, drift
 
 
 def read_parquet_bytes(data: bytes) -> pa.Table:

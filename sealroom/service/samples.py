@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts import Contract
-from jobs import masked_sample, schema_drift
 from sealroom.service.blobs import (
     decrypt_to_file,
     load_data_key,
@@ -79,6 +78,8 @@ def _label(rec: DebugSampleRecord) -> str:
 
 
 def ensure_debug_sample(room: Sealroom, contract: Contract, dataset: str) -> SampleView:
+    from jobs import masked_sample, schema_drift
+
     view = show_dataset(room, dataset)
     with room.sessions() as session:
         existing = _find(session, dataset, view.version, contract)
@@ -131,16 +132,16 @@ def ensure_debug_sample(room: Sealroom, contract: Contract, dataset: str) -> Sam
         return _view(rec)
 
 
-def debug_sample_file(room: Sealroom, contract: Contract, dataset: str, target: Path) -> Path:
+def debug_sample_file(room: Sealroom, contract: Contract, dataset: str, target: Path) -> SampleView:
     """Writes the (cached) masked sample of ``dataset`` to ``target`` for one debug run."""
-    ensure_debug_sample(room, contract, dataset)
+    sample = ensure_debug_sample(room, contract, dataset)
     view = show_dataset(room, dataset)
     with room.sessions() as session:
         rec = _find(session, dataset, view.version, contract)
         assert rec is not None
         key = load_data_key(session, room, rec.data_key_id)
         decrypt_to_file(room, key, _label(rec), rec.blob_name, target)
-    return target
+    return sample
 
 
 def list_debug_samples(room: Sealroom, dataset: str) -> list[SampleView]:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sealroom.errors import ConfigError, SealroomError, StoreUnavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -73,25 +74,43 @@ def check_reachable(engine: Engine) -> None:
 
 
 def _alembic_config(engine: Engine) -> Config:
+    # Alembic loads only when a migration runs: every other command just compares
+    # the stored revision with the newest one (``head_revision``).
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+_REVISION = re.compile(r"^(down_revision|revision) = (?:'|\")?([^'\"\n]*)", re.MULTILINE)
+
+
 def head_revision() -> str:
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-    assert head is not None, "the migration history has no head"
-    return head
+    """The newest revision: the one no other revision names as its parent."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        for kind, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            (revisions if kind == "revision" else parents).add(value)
+    heads = revisions - parents
+    assert len(heads) == 1, f"the migration history must have one head, it has {sorted(heads)}"
+    return str(heads.pop())
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        value = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return None if value is None else str(value)
 
 
 def migrate(engine: Engine) -> None:
     """Brings the schema to the newest revision; a no-op when it already is."""
+    from alembic import command
+
     check_reachable(engine)
     command.upgrade(_alembic_config(engine), "head")
 

@@ -46,8 +46,12 @@ REVIEWER_PARTY = """  - name: rita
 """
 
 
+def example_contract() -> str:
+    return EXAMPLE.read_text("utf-8")
+
+
 def story_contract() -> str:
-    text = EXAMPLE.read_text("utf-8")
+    text = example_contract()
     anchor = "\nvalidity:"
     return text.replace(anchor, "\n" + REVIEWER_PARTY.rstrip("\n") + "\n" + anchor, 1)
 

@@ -37,3 +37,11 @@ def test_an_unreachable_database_says_so_in_one_line() -> None:
     with pytest.raises(StoreUnavailable, match="cannot be reached") as caught:
         migrate(engine)
     assert "\n" not in caught.value.message
+
+
+def test_the_quick_head_lookup_agrees_with_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    from sealroom.store.database import MIGRATIONS
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()

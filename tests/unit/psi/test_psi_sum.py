@@ -322,3 +322,19 @@ def test_errors_survive_the_trip_back_from_a_worker_process() -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is MalformedMessage
     assert copy.message == error.message and copy.problem == error.problem
+
+
+def test_owner_can_prepare_its_records_before_the_partner_says_hello(
+    overlap: Overlap, limits: PsiLimits, owner_key: OwnerPaillierKey
+) -> None:
+    owner = owner_for(overlap, limits, owner_key)
+    owner.prepare()
+    owner.prepare()  # idempotent: the same tags and ciphertexts, not a second shuffle
+    partner = PsiSumPartner("s", limits)
+    result = partner.finish(
+        owner.reveal(partner.aggregate(owner.reply(partner.hello(overlap.partner_ids))))
+    )
+    assert result.count == len(overlap.common)
+    owner.abort()
+    with pytest.raises(ProtocolAborted):
+        owner.prepare()

@@ -1,0 +1,60 @@
+"""`sealroom serve`: the REST API under uvicorn, on loopback unless told otherwise."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from sealroom.api import ApiLimits, create_app
+from sealroom.cli.session import console, opened
+from sealroom.errors import ConfigError
+
+DEFAULT_PORT = 8737
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = DEFAULT_PORT,
+    tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    plain_http: Annotated[
+        bool, typer.Option(help="Serve plain HTTP beyond loopback (behind a TLS proxy only).")
+    ] = False,
+) -> None:
+    """Serve the REST API (OpenAPI document at /openapi.json, docs at /docs)."""
+    if (tls_cert is None) != (tls_key is None):
+        raise ConfigError("give both --tls-cert and --tls-key, or neither")
+    if not _is_loopback(host) and tls_cert is None and not plain_http:
+        raise ConfigError(
+            f"refusing to serve tokens in clear on {host}: pass --tls-cert and --tls-key, or "
+            "--plain-http if a TLS proxy sits in front"
+        )
+    with opened() as room:
+        room.keyring()  # opened once here, not by the first request
+        limits = ApiLimits(max_upload_bytes=room.settings.limits.max_dataset_bytes)
+        app = create_app(room, limits)
+        scheme = "https" if tls_cert else "http"
+        console.print(f"serving Sealroom on {scheme}://{host}:{port} (OpenAPI at /openapi.json)")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            timeout_keep_alive=limits.keep_alive_seconds,
+            ssl_certfile=str(tls_cert) if tls_cert else None,
+            ssl_keyfile=str(tls_key) if tls_key else None,
+            log_level="info",
+            server_header=False,
+        )
