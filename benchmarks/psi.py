@@ -3,15 +3,18 @@
     .venv/bin/python benchmarks/psi.py                      # 10k x 10k and 100k x 100k, psi_sum 10k
     .venv/bin/python benchmarks/psi.py --psi-sum 10000 100000 --workers 2
 
-Prints wall time, the ratio to the raw one-process library, peak memory and the
-bytes each side sent. "raw" is openmined-psi called directly in one process (the
-library's default GCS setup); "sealroom" is ``OpenMinedEngine`` over a process pool,
-every message through its byte form as the REST API will carry it.
+Prints wall time, the ratio to the raw one-process library, the CPU seconds
+spent by all processes (a load-independent view of the work: the machine is
+shared), peak memory and the bytes each side sent. "raw" is openmined-psi called
+directly in one process (the library's default GCS setup); "sealroom" is
+``OpenMinedEngine`` over a process pool, every message through its byte form as
+the REST API will carry it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -50,6 +53,7 @@ class Measure:
     partner_sent: int
     answer: int
     phases: dict[str, float] = field(default_factory=dict)
+    cpu: float = 0.0
 
 
 class Clock:
@@ -155,6 +159,17 @@ def sealroom_psi_sum(n: int, runner: ShardRunner) -> Measure:
     return Measure(label, seconds, owner_sent, partner_sent, count, clock.phases)
 
 
+def worker_cpu(_: object = None) -> tuple[int, float]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return os.getpid(), usage.ru_utime + usage.ru_stime
+
+
+def pool_cpu(pool: ProcessRunner) -> float:
+    """CPU seconds used so far by this process and every worker the pool has."""
+    seen = dict(pool.map(worker_cpu, list(range(pool.workers * 16))))
+    return time.process_time() + sum(seen.values())
+
+
 def peak_mib(_: object = None) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -162,8 +177,9 @@ def peak_mib(_: object = None) -> float:
 def show(n: int, rows: list[Measure], baseline: float | None) -> None:
     for row in rows:
         ratio = f"{row.seconds / baseline:5.2f}x raw" if baseline else "         "
+        cpu = f"cpu {row.cpu:7.2f} s" if row.cpu else ""
         print(
-            f"{n:>8} x {n:<8} {row.label:<58} {row.seconds:8.2f} s  {ratio}  "
+            f"{n:>8} x {n:<8} {row.label:<58} {row.seconds:8.2f} s  {ratio}  {cpu}  "
             f"owner sent {row.owner_sent / 1e6:8.2f} MB  "
             f"partner sent {row.partner_sent / 1e6:8.2f} MB  "
             f"answer {row.answer}  peak RSS so far {peak_mib():.0f} MiB"
@@ -182,10 +198,18 @@ def main() -> None:
     with ProcessRunner(args.workers) as pool:
         pool.map(len, [[0]] * args.workers)  # start the workers outside the timings
         for n in args.psi:
+            start = time.process_time()
             raw = raw_openmined(n)
-            show(n, [raw, sealroom_openmined(n, pool)], raw.seconds)
+            raw.cpu = time.process_time() - start
+            before = pool_cpu(pool)
+            ours = sealroom_openmined(n, pool)
+            ours.cpu = pool_cpu(pool) - before
+            show(n, [raw, ours], raw.seconds)
         for n in args.psi_sum:
-            show(n, [sealroom_psi_sum(n, pool)], None)
+            before = pool_cpu(pool)
+            summed = sealroom_psi_sum(n, pool)
+            summed.cpu = pool_cpu(pool) - before
+            show(n, [summed], None)
         # Workers are children of the fork server, not of this process: ask them.
         worker_peak = max(pool.map(peak_mib, list(range(args.workers * 8))))
         print(f"peak RSS of the largest worker process seen: {worker_peak:.0f} MiB")

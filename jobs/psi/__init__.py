@@ -45,8 +45,10 @@ from jobs.psi.normalise import (
     IdentifierKind,
     NormalisationReport,
     NormalisedIds,
+    NormalisedRows,
     normalise_identifier,
     normalise_ids,
+    normalise_rows,
 )
 from jobs.psi.openmined import OpenMinedEngine
 from jobs.psi.psi_sum import (
@@ -75,6 +77,7 @@ __all__ = [
     "ModeNotAllowed",
     "NormalisationReport",
     "NormalisedIds",
+    "NormalisedRows",
     "OpenMinedEngine",
     "OwnerPsiSession",
     "OwnerReply",
@@ -101,4 +104,5 @@ __all__ = [
     "ValueNotRepresentable",
     "normalise_identifier",
     "normalise_ids",
+    "normalise_rows",
 ]

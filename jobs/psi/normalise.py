@@ -80,35 +80,50 @@ class NormalisedIds:
     report: NormalisationReport
 
 
-def normalise_ids(
+@dataclass(frozen=True)
+class NormalisedRows:
+    """One canonical identifier per input row (``None`` for a blank or malformed one).
+
+    The owner's side of psi_sum needs this row-aligned form: its value columns are
+    aligned to the rows, and rows sharing an identifier are summed, not dropped.
+    """
+
+    keys: tuple[str | None, ...]
+    report: NormalisationReport
+
+
+def normalise_rows(
     raw: Iterable[str | None],
     kind: IdentifierKind,
     *,
     cap: int,
     label: str = "identifier list",
     max_malformed_fraction: float = DEFAULT_MAX_MALFORMED_FRACTION,
-) -> NormalisedIds:
-    """Normalise, de-duplicate and count a list; refuse it above ``cap`` rows or when bad.
+) -> NormalisedRows:
+    """Normalise row by row; count and refuse like ``normalise_ids``.
 
-    ``cap`` bounds the rows read, not the identifiers kept, so an oversized file is
-    refused after ``cap + 1`` rows whatever it contains.
+    ``cap`` bounds the rows read, so an oversized file is refused after ``cap + 1``
+    rows whatever it contains.
     """
-    seen: dict[str, int] = {}
-    total = blanks = malformed = duplicates = 0
+    keys: list[str | None] = []
+    seen: set[str] = set()
+    blanks = malformed = duplicates = 0
     for row, value in enumerate(raw):
         if row >= cap:
             raise SetTooLarge(label, cap=cap)
-        total += 1
         if value is None or not value.strip():
             blanks += 1
+            keys.append(None)
             continue
         canonical = normalise_identifier(value, kind)
+        keys.append(canonical)
         if canonical is None:
             malformed += 1
         elif canonical in seen:
             duplicates += 1
         else:
-            seen[canonical] = row
+            seen.add(canonical)
+    total = len(keys)
     limit = int(total * max_malformed_fraction)
     if blanks + malformed > limit:
         raise IdentifierListRejected(
@@ -117,4 +132,23 @@ def normalise_ids(
     report = NormalisationReport(
         total=total, kept=len(seen), blanks=blanks, malformed=malformed, duplicates=duplicates
     )
-    return NormalisedIds(ids=tuple(seen), rows=tuple(seen.values()), report=report)
+    return NormalisedRows(keys=tuple(keys), report=report)
+
+
+def normalise_ids(
+    raw: Iterable[str | None],
+    kind: IdentifierKind,
+    *,
+    cap: int,
+    label: str = "identifier list",
+    max_malformed_fraction: float = DEFAULT_MAX_MALFORMED_FRACTION,
+) -> NormalisedIds:
+    """Normalise, de-duplicate and count a list; refuse it above ``cap`` rows or when bad."""
+    rows = normalise_rows(
+        raw, kind, cap=cap, label=label, max_malformed_fraction=max_malformed_fraction
+    )
+    first: dict[str, int] = {}
+    for row, key in enumerate(rows.keys):
+        if key is not None:
+            first.setdefault(key, row)
+    return NormalisedIds(ids=tuple(first), rows=tuple(first.values()), report=rows.report)

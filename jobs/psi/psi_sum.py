@@ -240,18 +240,21 @@ class OwnerValues:
     @classmethod
     def from_columns(
         cls,
-        ids: Sequence[str],
+        ids: Sequence[str | None],
         columns: Mapping[str, Sequence[Number | None]],
         scale: int = 2,
     ) -> OwnerValues:
         """Scale values to integers; rows sharing an identifier are one person: summed.
 
-        ``ids`` are already normalised (``normalise_ids``); a missing or inexact value
-        refuses the whole column rather than silently changing the sum.
+        ``ids`` are canonical (``normalise_rows(...).keys``), aligned to the columns;
+        a row whose identifier is ``None`` (blank or malformed, already counted by
+        the normaliser) is left out. A missing or inexact value of a kept row refuses
+        the whole column rather than silently changing the sum.
         """
         position: dict[str, int] = {}
         for identifier in ids:
-            position.setdefault(identifier, len(position))
+            if identifier is not None:
+                position.setdefault(identifier, len(position))
         scaled: dict[str, tuple[int, ...]] = {}
         for name, values in columns.items():
             if len(values) != len(ids):
@@ -259,6 +262,8 @@ class OwnerValues:
             totals = [0] * len(position)
             bad = 0
             for identifier, value in zip(ids, values, strict=True):
+                if identifier is None:
+                    continue
                 number = _scaled(value, scale)
                 if number is None:
                     bad += 1

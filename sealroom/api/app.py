@@ -19,7 +19,8 @@ from starlette.exceptions import HTTPException
 
 from sealroom import __version__
 from sealroom.api.audit_denials import record_denial
-from sealroom.api.limits import ApiLimits, BodyLimit, RateLimited, RateLimiter, Scope
+from sealroom.api.errors import RateLimited
+from sealroom.api.limits import ApiLimits, BodyLimit, RateLimiter, Scope
 from sealroom.api.problems import (
     BAD_REQUEST,
     PROBLEM_JSON,
@@ -48,7 +49,8 @@ async def _respond(
 ) -> JSONResponse:
     if 400 <= kind.status < 500:
         room: Sealroom = request.app.state.room
-        await run_in_threadpool(record_denial, room, request, kind.status, detail)
+        limiter: RateLimiter = request.app.state.denial_limiter
+        await run_in_threadpool(record_denial, room, limiter, request, kind.status, detail)
     body = problem(kind, detail, request.url.path, **extra)
     return JSONResponse(body, kind.status, headers=headers, media_type=PROBLEM_JSON)
 
@@ -133,6 +135,7 @@ def create_app(room: Sealroom, limits: ApiLimits | None = None) -> FastAPI:
     app.state.room = room
     app.state.limits = limits
     app.state.rate_limiter = RateLimiter(limits.rates)
+    app.state.denial_limiter = RateLimiter({"denial-log": limits.denial_log})
     app.state.route_table = table
     for root in USER_ERRORS:
         app.add_exception_handler(root, on_user_error)

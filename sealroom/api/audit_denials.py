@@ -1,8 +1,10 @@
 """Refused requests go into the audit log: who tried what, and why it was refused.
 
 Recorded in a transaction of their own (the refused action committed nothing).
-A rate-limited request is not recorded: a flood would otherwise write the log
-at the flooder's pace, which is the cost the rate limit exists to avoid.
+A rate-limited request is not recorded, and one client address may have only
+so many refusals recorded per minute (``ApiLimits.denial_log``): a flood would
+otherwise write the log at the flooder's pace. Beyond that the server log
+counts them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 
 from starlette.requests import Request
 
+from sealroom.api.limits import RateLimiter
 from sealroom.audit.events import JsonValue
 from sealroom.errors import SealroomError
 from sealroom.service.context import Sealroom
@@ -41,8 +44,14 @@ def route_template(request: Request) -> str:
     return f"{request.method} {path}"
 
 
-def record_denial(room: Sealroom, request: Request, status: int, reason: str) -> None:
+def record_denial(
+    room: Sealroom, limiter: RateLimiter, request: Request, status: int, reason: str
+) -> None:
     if status in NOT_RECORDED:
+        return
+    client = request.client.host if request.client else ""
+    if limiter.wait("denial-log", client) > 0:
+        log.warning("refusal %s on %s from %s not audited: too many", status, request.url, client)
         return
     principal: Principal | None = getattr(request.state, "principal", None)
     token = principal.token_id if principal else _token_id(request)
@@ -50,7 +59,7 @@ def record_denial(room: Sealroom, request: Request, status: int, reason: str) ->
         "status": status,
         "reason": reason[:500],
         "path": request.url.path[:200],
-        "client": request.client.host if request.client else "",
+        "client": client,
     }
     if token:
         detail["token"] = token

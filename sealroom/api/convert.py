@@ -10,6 +10,8 @@ from sealroom.client.models import (
     ContractInfo,
     ContractPartyInfo,
     DatasetInfo,
+    JobInfo,
+    OutputInfo,
     PartyInfo,
     PublicKeysInfo,
     StepInfo,
@@ -17,6 +19,7 @@ from sealroom.client.models import (
 )
 from sealroom.service.contracts import ContractView
 from sealroom.service.datasets import DatasetView
+from sealroom.service.jobs import JobView
 from sealroom.service.parties import PartyView
 from sealroom.service.tokens import TokenView
 
@@ -112,4 +115,28 @@ def token_info(view: TokenView, now: datetime) -> TokenInfo:
         revoked_at=view.revoked_at,
         last_used_at=view.last_used_at,
         state=view.state(now),
+    )
+
+
+def job_info(view: JobView) -> JobInfo:
+    return JobInfo(
+        job_id=view.job_id,
+        contract_id=view.contract_id,
+        contract_version=view.contract_version,
+        kind=view.kind,
+        mode=view.mode,
+        submitter=view.submitter,
+        code_name=view.code_name,
+        code_hash=view.code_hash,
+        state=view.state.value,
+        reason=view.reason,
+        attempts=view.attempts,
+        backend=view.backend,
+        created_at=view.created_at,
+        updated_at=view.updated_at,
+        outputs=[
+            OutputInfo(name=o.name, sha256=o.sha256, size=o.size, releasable=o.releasable)
+            for o in view.outputs
+        ],
+        check_report=view.check_report,
     )

@@ -15,9 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.exceptions import HTTPException
-
-from sealroom.errors import SealroomError
+from sealroom.api.errors import BodyTooLarge, RateLimited
 
 MIB = 1024 * 1024
 
@@ -38,7 +36,7 @@ class Rate:
 
 @dataclass(frozen=True)
 class ApiLimits:
-    max_json_bytes: int = 1 * MIB
+    max_json_bytes: int = 2 * MIB  # a job's code (1 MiB) as JSON text
     max_upload_bytes: int = 4 * 1024 * MIB
     # An upload that sends nothing for this long is dropped (slow-loris uploads).
     upload_idle_seconds: float = 30.0
@@ -46,43 +44,9 @@ class ApiLimits:
     rates: dict[str, Rate] = field(
         default_factory=lambda: {"download": Rate(30, 60.0), "psi": Rate(10, 20.0)}
     )
-
-
-# HTTPException, not SealroomError: FastAPI re-raises an HTTPException met while it
-# reads a body, where any other error would become a vague 400.
-class BodyTooLarge(HTTPException):
-    def __init__(self, cap: int, what: str) -> None:
-        super().__init__(
-            413,
-            f"the {what} is larger than this server accepts ({cap:,} bytes): send less, or "
-            "ask the operator to raise the limit",
-        )
-        self.cap = cap
-
-
-class UploadStalled(HTTPException):
-    def __init__(self, seconds: float) -> None:
-        super().__init__(
-            408,
-            f"the upload sent nothing for {seconds:g} seconds and was dropped: nothing was "
-            "registered; send it again",
-        )
-
-
-class RateLimited(SealroomError):
-    def __init__(self, bucket: str, retry_after: float) -> None:
-        self.retry_after = max(1, int(retry_after + 0.999))
-        super().__init__(
-            f"too many {bucket} requests from this token: wait {self.retry_after} s and retry"
-        )
-
-
-class UnsupportedContentType(SealroomError):
-    def __init__(self, got: str, allowed: tuple[str, ...]) -> None:
-        super().__init__(
-            f"this endpoint takes {' or '.join(allowed)}, not {got or 'a body without a type'}: "
-            "set the Content-Type header"
-        )
+    # Refused requests are audited, but one client address may not write the log
+    # faster than this; beyond it refusals are only counted in the server log.
+    denial_log: Rate = Rate(120, 120.0)
 
 
 class TokenBucket:
@@ -113,15 +77,19 @@ class RateLimiter:
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._lock = threading.Lock()
 
-    def take(self, kind: str, key: str) -> None:
+    def wait(self, kind: str, key: str) -> float:
+        """0 when the request may go ahead (and is counted), else seconds to wait."""
         rate = self._rates.get(kind)
         if rate is None:
-            return
+            return 0.0
         with self._lock:
             bucket = self._buckets.get((kind, key))
             if bucket is None:
                 bucket = self._buckets[(kind, key)] = TokenBucket(rate, self._clock)
-            wait = bucket.take()
+            return bucket.take()
+
+    def take(self, kind: str, key: str) -> None:
+        wait = self.wait(kind, key)
         if wait > 0:
             raise RateLimited(kind, wait)
 

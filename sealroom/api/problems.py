@@ -48,7 +48,7 @@ from kms import (
     WrongPassphrase,
 )
 from sandbox.errors import ImageMissing, InvalidJobSpec, IsolationUnavailable, SandboxError
-from sealroom.api.limits import RateLimited, UnsupportedContentType
+from sealroom.api.errors import JobNotReady, RateLimited, UnsupportedContentType
 from sealroom.audit import AuditError, EventNotFound, TreeSizeInvalid
 from sealroom.errors import (
     AlreadyExists,
@@ -122,6 +122,7 @@ ERROR_KINDS: Mapping[type[BaseException], ProblemKind] = {
     TokenRejected: UNAUTHENTICATED,
     UnsupportedContentType: UNSUPPORTED_MEDIA,
     RateLimited: RATE_LIMITED,
+    JobNotReady: CONFLICT,
     PermissionDenied: FORBIDDEN,
     NotFound: NOT_FOUND,
     AlreadyExists: CONFLICT,

@@ -19,7 +19,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from sealroom.api.limits import RateLimiter, UnsupportedContentType
+from sealroom.api.errors import UnsupportedContentType
+from sealroom.api.limits import RateLimiter
 from sealroom.api.problems import PROBLEM_JSON
 from sealroom.api.rules import Public, Rule
 from sealroom.service.context import Sealroom

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from contracts import Contract, Role
+from contracts import Contract, OutputClass, Role, who_must_review
 from sealroom.errors import NotFound, PermissionDenied
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
@@ -142,13 +142,21 @@ class ContractRole:
         )
 
 
-def job_contract(room: Sealroom, job_id: str) -> tuple[str, int]:
-    """The contract (id, version) a job runs under."""
+@dataclass(frozen=True)
+class JobRef:
+    job_id: str
+    contract_id: str
+    contract_version: int
+    submitter: str
+    state: str
+
+
+def find_job(room: Sealroom, job_id: str) -> JobRef:
     with room.sessions() as session:
         rec = session.get(JobRecord, job_id)
         if rec is None:
             raise NotFound("job", job_id, "list the jobs of a contract with `sealroom job list`")
-        return rec.contract_id, rec.contract_version
+        return JobRef(rec.job_id, rec.contract_id, rec.contract_version, rec.submitter, rec.state)
 
 
 @dataclass(frozen=True)
@@ -169,14 +177,47 @@ class JobRole:
 
     def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
         _need_scope(principal, self.scope)
-        contract_id, version = job_contract(room, params[self.param])
-        contract = show_contract(room, contract_id, version).contract
+        job = find_job(room, params[self.param])
+        contract = show_contract(room, job.contract_id, job.contract_version).contract
         if roles_in(contract, principal.actor).intersection(self.roles):
             return
         wanted = " or ".join(r.value for r in self.roles)
         raise PermissionDenied(
             f"{principal.actor.name} is no {wanted} of {contract.ref}, under which job "
             f"{params[self.param]} runs: only those parties may do this"
+        )
+
+
+@dataclass(frozen=True)
+class OnReviewQuorum:
+    """A party on the review quorum: of the job in the path, or of the contract in it.
+
+    The quorum, not the reviewer role, decides: a contract may name reviewers who
+    review only some output classes, and a submitter never reviews its own job.
+    """
+
+    scope: str
+    param: str = "job_id"
+
+    @property
+    def name(self) -> str:
+        return f"review-quorum:{'job' if self.param == 'job_id' else 'contract'}:{self.scope}"
+
+    def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
+        _need_scope(principal, self.scope)
+        if self.param == "job_id":
+            job = find_job(room, params[self.param])
+            contract = show_contract(room, job.contract_id, job.contract_version).contract
+            submitter, subject = job.submitter, f"job {job.job_id}"
+        else:
+            contract = show_contract(room, params[self.param]).contract
+            submitter, subject = "", contract.ref
+        quorum = who_must_review(contract, OutputClass.TABLE, submitter=submitter)
+        if set(_speaks_for(principal.actor)).intersection(quorum.reviewers):
+            return
+        raise PermissionDenied(
+            f"{principal.actor.name} is not on the review quorum of {subject} "
+            f"({', '.join(quorum.reviewers)}): only they review it"
         )
 
 
@@ -242,4 +283,5 @@ Rule = (
     | DatasetReader
     | ActsForOwner
     | JobRole
+    | OnReviewQuorum
 )

@@ -20,7 +20,9 @@ from sealroom.cli.job_commands import job_app, ledger_app, result_app, review_ap
 from sealroom.cli.key_commands import keys_app
 from sealroom.cli.party_commands import party_app
 from sealroom.cli.sandbox_commands import images_app, sandbox_app
+from sealroom.cli.serve_command import serve
 from sealroom.cli.session import console, err_console, master_passphrase, read_secret, settings
+from sealroom.cli.token_commands import token_app
 from sealroom.demo import run_demo
 from sealroom.doctor import examine
 from sealroom.errors import SealroomError
@@ -53,6 +55,8 @@ app.add_typer(ledger_app, name="ledger")
 app.command()(worker)
 app.add_typer(images_app, name="images")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(token_app, name="token")
+app.command()(serve)
 
 
 @app.command()

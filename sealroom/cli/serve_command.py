@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from sealroom.api import ApiLimits, create_app
 from sealroom.cli.session import console, opened
 from sealroom.errors import ConfigError
 
@@ -42,8 +40,16 @@ def serve(
             f"refusing to serve tokens in clear on {host}: pass --tls-cert and --tls-key, or "
             "--plain-http if a TLS proxy sits in front"
         )
+    # The web stack loads only for this command: the rest of the CLI does without it.
+    import uvicorn
+
+    from sealroom.api import ApiLimits, create_app
+    from sealroom.api.routes.datasets import sweep_uploads
+
     with opened() as room:
         room.keyring()  # opened once here, not by the first request
+        if swept := sweep_uploads(room):
+            console.print(f"removed {swept} upload(s) a stopped server left unfinished")
         limits = ApiLimits(max_upload_bytes=room.settings.limits.max_dataset_bytes)
         app = create_app(room, limits)
         scheme = "https" if tls_cert else "http"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,21 +41,31 @@ from contracts import (
     contract_hash,
     load_contract,
 )
+from jobs import code_hash
 from kms import PartyKeyPair, PartyPublicKeys, sign
 from sealroom.client.errors import ApiError, ServerUnreachable, error_for
 from sealroom.client.models import (
     ApprovalBody,
     AuditEventInfo,
     AuditExportInfo,
+    CodeApproval,
+    CodeApprovals,
     ContractInfo,
     DatasetInfo,
+    FilesInfo,
     Health,
     IssuedTokenInfo,
+    JobInfo,
+    JobLogs,
+    NewJob,
     NewParty,
     NewToken,
+    NewVote,
     PartyInfo,
     PlatformStep,
     PublicKeysInfo,
+    ReviewInfo,
+    SealedResultInfo,
     SignedStep,
     TokenInfo,
     WhoAmI,
@@ -64,6 +75,11 @@ M = TypeVar("M")
 UPLOAD_TYPES = {".parquet": "application/vnd.apache.parquet", ".csv": "text/csv"}
 CHUNK = 1 << 20
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+def _seg(value: str) -> str:
+    """One path segment: a name with a slash in it cannot reach another endpoint."""
+    return urllib.parse.quote(str(value), safe="")
 
 
 class ContractMismatch(ApiError):
@@ -162,7 +178,7 @@ class Client:
         return self._list("/v1/parties", PartyInfo)
 
     def party(self, name: str) -> PartyInfo:
-        return self._get(f"/v1/parties/{name}", PartyInfo)
+        return self._get(f"/v1/parties/{_seg(name)}", PartyInfo)
 
     def add_party(
         self,
@@ -200,7 +216,7 @@ class Client:
         return self._list("/v1/tokens", TokenInfo, party=party)
 
     def revoke_token(self, token_id: str) -> TokenInfo:
-        return TokenInfo.model_validate(self._send("DELETE", f"/v1/tokens/{token_id}").json())
+        return TokenInfo.model_validate(self._send("DELETE", f"/v1/tokens/{_seg(token_id)}").json())
 
     # -- datasets -------------------------------------------------------------
 
@@ -208,7 +224,7 @@ class Client:
         return self._list("/v1/datasets", DatasetInfo)
 
     def dataset(self, name: str, version: int | None = None) -> DatasetInfo:
-        return self._get(f"/v1/datasets/{name}", DatasetInfo, version=version)
+        return self._get(f"/v1/datasets/{_seg(name)}", DatasetInfo, version=version)
 
     def register_dataset(
         self,
@@ -234,7 +250,7 @@ class Client:
         size = path.stat().st_size
         response = self._send(
             "POST",
-            f"/v1/datasets/{dataset}",
+            f"/v1/datasets/{_seg(dataset)}",
             params=params,
             content=self._chunks(path, size, f"uploading {path.name}"),
             headers={"Content-Type": media, "Content-Length": str(size)},
@@ -267,7 +283,7 @@ class Client:
         return self._list("/v1/contracts", ContractInfo)
 
     def contract(self, contract_id: str, version: int | None = None) -> ContractInfo:
-        return self._get(f"/v1/contracts/{contract_id}", ContractInfo, version=version)
+        return self._get(f"/v1/contracts/{_seg(contract_id)}", ContractInfo, version=version)
 
     def propose_contract(self, document: str | Path) -> ContractInfo:
         text = document.read_text("utf-8") if isinstance(document, Path) else document
@@ -283,7 +299,7 @@ class Client:
         """Writes the signed contract file `sealroom contract verify` checks offline."""
         params = {"version": version} if version else None
         out.write_bytes(
-            self._send("GET", f"/v1/contracts/{contract_id}/signed", params=params).content
+            self._send("GET", f"/v1/contracts/{_seg(contract_id)}/signed", params=params).content
         )
         return out
 
@@ -338,14 +354,14 @@ class Client:
                 signature=base64.b64encode(sign(keys, message)).decode("ascii"),
             ),
         )
-        return self._post(f"/v1/contracts/{contract_id}/steps", ContractInfo, body)
+        return self._post(f"/v1/contracts/{_seg(contract_id)}/steps", ContractInfo, body)
 
     def platform_step(
         self, contract_id: str, action: str = "approve", version: int | None = None
     ) -> ContractInfo:
         """Asks the service to sign as the platform (platform staff only)."""
         body = PlatformStep(action=action, version=version)
-        return self._post(f"/v1/contracts/{contract_id}/platform-steps", ContractInfo, body)
+        return self._post(f"/v1/contracts/{_seg(contract_id)}/platform-steps", ContractInfo, body)
 
     def wait_for_contract(
         self, contract_id: str, state: str = "active", *, timeout: float = 600, poll: float = 2
@@ -368,6 +384,83 @@ class Client:
                         0,
                     )
                 time.sleep(poll)
+
+    # -- jobs, reviews, results ----------------------------------------------
+
+    def submit_job(
+        self,
+        contract_id: str,
+        code: str | Path,
+        *,
+        mode: str = "debug",
+        code_name: str | None = None,
+    ) -> JobInfo:
+        """Submits a script (a path, or its text with ``code_name``) under the contract."""
+        if isinstance(code, Path):
+            text, name = code.read_text("utf-8"), code_name or code.name
+        else:
+            text, name = code, code_name or "analysis.py"
+        body = NewJob(code_name=name, code=text, mode=mode)
+        return self._post(f"/v1/contracts/{_seg(contract_id)}/jobs", JobInfo, body)
+
+    def jobs(self, contract_id: str) -> list[JobInfo]:
+        return self._list(f"/v1/contracts/{_seg(contract_id)}/jobs", JobInfo)
+
+    def job(self, job_id: str) -> JobInfo:
+        return self._get(f"/v1/jobs/{_seg(job_id)}", JobInfo)
+
+    def job_logs(self, job_id: str) -> JobLogs:
+        return self._get(f"/v1/jobs/{_seg(job_id)}/logs", JobLogs)
+
+    def cancel_job(self, job_id: str) -> JobInfo:
+        return JobInfo.model_validate(self._send("POST", f"/v1/jobs/{_seg(job_id)}/cancel").json())
+
+    def debug_outputs(self, job_id: str, out_dir: Path | None = None) -> dict[str, bytes]:
+        """A debug run's outputs; written into ``out_dir`` too when given."""
+        info = self._get(f"/v1/jobs/{_seg(job_id)}/outputs", FilesInfo)
+        files = {name: base64.b64decode(data) for name, data in info.files.items()}
+        if out_dir is not None:
+            write_files(out_dir, files)
+        return files
+
+    def wait_for_job(self, job_id: str, *, timeout: float = 900, poll: float = 2) -> JobInfo:
+        """Waits (with a spinner) until the job leaves submitted/queued/running."""
+        deadline = time.monotonic() + timeout
+        status = self._console.status(f"waiting for {job_id}", spinner="dots")
+        with status if self._progress else _nothing():
+            while True:
+                info = self.job(job_id)
+                if info.finished:
+                    return info
+                if time.monotonic() > deadline:
+                    raise ApiError(
+                        f"{job_id} is still {info.state} after {timeout:g} s: check that a "
+                        "worker runs (`sealroom worker`) and look again later",
+                        0,
+                    )
+                if self._progress:
+                    status.update(f"{job_id} is {info.state}")
+                time.sleep(poll)
+
+    def reviews(self) -> list[JobInfo]:
+        return self._list("/v1/reviews", JobInfo)
+
+    def review(self, job_id: str) -> ReviewInfo:
+        return self._get(f"/v1/jobs/{_seg(job_id)}/review", ReviewInfo)
+
+    def vote(self, job_id: str, decision: str = "approve", reason: str = "") -> JobInfo:
+        body = NewVote(decision=decision, reason=reason)
+        return self._post(f"/v1/jobs/{_seg(job_id)}/votes", JobInfo, body)
+
+    def approve_code(self, contract_id: str, code: bytes | Path) -> CodeApprovals:
+        """Approves code by its hash, computed here from the code the reviewer read."""
+        data = code.read_bytes() if isinstance(code, Path) else code
+        body = CodeApproval(code_hash=code_hash(data))
+        return self._post(f"/v1/contracts/{_seg(contract_id)}/code-approvals", CodeApprovals, body)
+
+    def sealed_result(self, job_id: str) -> SealedResultInfo:
+        """The released result sealed to the caller's key (open it with ``Partner``)."""
+        return self._get(f"/v1/jobs/{_seg(job_id)}/result", SealedResultInfo)
 
     # -- audit ----------------------------------------------------------------
 
@@ -398,6 +491,13 @@ class Client:
             job=job,
             limit=limit,
         )
+
+
+def write_files(out_dir: Path, files: dict[str, bytes]) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        target = out_dir / Path(name).name  # a name from the server never picks the directory
+        target.write_bytes(data)
 
 
 class _nothing:  # noqa: N801 - stands in for a context manager

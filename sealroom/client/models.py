@@ -31,6 +31,10 @@ def _table(title: str, rows: list[tuple[str, Any]]) -> str:
 class Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def __str__(self) -> str:
+        # print() shows the same short form as the REPL (and never a token's secret).
+        return repr(self)
+
 
 class PublicKeysInfo(Wire):
     x25519: B64Key
@@ -385,7 +389,7 @@ class NewVote(Wire):
 
 
 class CodeApproval(Wire):
-    code_hash: Annotated[str, Field(max_length=80, pattern=r"^[A-Za-z0-9:]+$")]
+    code_hash: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
 
 
 class CodeApprovals(Wire):

@@ -9,10 +9,12 @@ from its key file into this process and go nowhere else.
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
 from contracts import ActionKind, Role
+from jobs import OpenedResult, open_result
 from kms import (
     PartyKeyPair,
     PartyPublicKeys,
@@ -20,7 +22,7 @@ from kms import (
     load_party_key_file,
     save_party_key_file,
 )
-from sealroom.client.client import Client
+from sealroom.client.client import Client, write_files
 from sealroom.client.models import ContractInfo
 
 
@@ -83,3 +85,32 @@ class Partner:
             keys=self._keys,
             version=version,
         )
+
+    def download_result(
+        self, job_id: str, out_dir: Path, *, platform_key: PartyPublicKeys | None = None
+    ) -> OpenedResult:
+        """Downloads the copy sealed to this party, opens it here and verifies its receipt.
+
+        ``platform_key`` is the platform's public key as the partner obtained it out of
+        band (pinned); without it the key the server publishes is used, which proves
+        the receipt matches the files but not that this server is the platform. The
+        files, ``receipt.json`` and ``platform.pub.json`` are written to ``out_dir``, so
+        `sealroom result verify OUT_DIR` checks them again offline.
+        """
+        sealed = self.client.sealed_result(job_id)
+        platform = platform_key or self._published_platform_key()
+        opened = open_result(
+            base64.b64decode(sealed.sealed),
+            job_id=job_id,
+            recipient=self.party,
+            keys=self._keys,
+            platform_key=platform.ed25519,
+        )
+        write_files(out_dir, dict(opened.files))
+        (out_dir / "receipt.json").write_bytes(opened.receipt_bytes)
+        (out_dir / "platform.pub.json").write_text(json.dumps(platform.to_json()), encoding="utf-8")
+        return opened
+
+    def _published_platform_key(self) -> PartyPublicKeys:
+        keys = self.client.party("platform").public_keys
+        return PartyPublicKeys.from_json(keys.model_dump())

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from sealroom.api import create_app
+from sealroom.api import ApiLimits, Rate, create_app
 from tests.api.world import World, build_matrix_world, serving
 
 
@@ -20,15 +19,21 @@ def matrix_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 @pytest.fixture(scope="module")
+def proposed_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The same parties, with the contract only proposed (nobody signed yet)."""
+    root = tmp_path_factory.mktemp("api-proposed")
+    world = build_matrix_world(root / "home", f"sqlite:///{root / 'store.db'}", active=False)
+    yield world
+    world.room.close()
+
+
+@pytest.fixture(scope="module")
 def matrix_url(matrix_world: World) -> Iterator[str]:
-    with serving(create_app(matrix_world.room)) as url:
+    # Every refusal of the matrix must reach the audit log: no per-client throttle here.
+    limits = ApiLimits(denial_log=Rate(burst=100_000, per_minute=100_000))
+    with serving(create_app(matrix_world.room, limits)) as url:
         yield url
 
 
 def bearer(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
-
-
-@pytest.fixture
-def home_dir(isolated_home: Path) -> Path:
-    return isolated_home

@@ -11,7 +11,8 @@ import pytest
 
 from contracts import ContractRevoked, SignatureInvalid
 from kms import KeyUnwrapFailed, KmsUsageError
-from sealroom.api.limits import Rate, RateLimited, RateLimiter, TokenBucket
+from sealroom.api.errors import RateLimited
+from sealroom.api.limits import Rate, RateLimiter, TokenBucket
 from sealroom.api.problems import kind_of
 from sealroom.client import Conflict, ServerFault
 from sealroom.client import RateLimited as ClientRateLimited
@@ -122,7 +123,7 @@ def test_an_issued_token_never_shows_its_secret_in_a_repr() -> None:
         state="active",
     )
     issued = IssuedTokenInfo(token="srt_abc_supersecret", info=info)
-    assert "supersecret" not in repr(issued)
+    assert "supersecret" not in repr(issued) and "supersecret" not in str(issued)
 
 
 def test_the_client_imports_nothing_of_the_server() -> None:
@@ -136,3 +137,17 @@ def test_the_client_imports_nothing_of_the_server() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_client_exports_every_error_and_the_models_people_meet() -> None:
+    import sealroom.client as surface
+    from sealroom.client import errors
+
+    raised = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, errors.ApiError)
+    }
+    assert raised <= set(surface.__all__)
+    for name in surface.__all__:
+        assert getattr(surface, name) is not None

@@ -3,11 +3,13 @@ clients, each with its own key pair and token, against a real uvicorn server."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from contracts import ActionKind, Role, State, load_signed_contract_file, verify_signed_contract
 from kms import load_party_key_file
@@ -142,3 +144,18 @@ def test_the_partner_refuses_to_sign_a_contract_that_pins_another_key(
         with pytest.raises(ContractMismatch, match="does not pin your signing key"):
             impostor.accept("c-12")
         assert client.contract("c-12").steps == []
+
+
+def test_an_upload_shows_its_progress_and_a_wait_shows_a_spinner(
+    served: tuple[Sealroom, str], tmp_path: Path
+) -> None:
+    room, url = served
+    create_key_file(tmp_path / "acme.key", PASSPHRASE)
+    with Client(url, admin_token(room), progress=False) as admin:
+        admin.add_party("acme-cn", read_public_key_file(tmp_path / "acme.key.pub.json"))
+        token = admin.issue_token("acme-cn").token
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    with Client(url, token, console=console) as owner:
+        owner.register_dataset(customers_parquet(), owner="acme-cn", name="customers")
+    assert "uploading customers.parquet" in screen.getvalue()

@@ -20,13 +20,15 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import update
 
+from contracts import ActionKind, RunMode
 from kms import PartyKeyPair, generate_party_keys, load_party_key_file
 from sealroom.config import load_settings
 from sealroom.data import customers_parquet
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
-from sealroom.service.contracts import propose_contract
+from sealroom.service.contracts import propose_contract, take_step
 from sealroom.service.datasets import register_dataset
+from sealroom.service.jobs import cancel_job, submit_job
 from sealroom.service.parties import IssueKeys, PartyKind, RegisterKeys, add_party
 from sealroom.service.setup import initialise
 from sealroom.service.tokens import issue_token, revoke_token
@@ -74,6 +76,7 @@ class World:
     room: Sealroom
     keys: dict[str, PartyKeyPair] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    jobs: dict[str, str] = field(default_factory=dict)
 
 
 def open_room(home: Path, database_url: str) -> Sealroom:
@@ -98,8 +101,16 @@ def admin_token(room: Sealroom) -> str:
     ).token
 
 
-def build_matrix_world(home: Path, database_url: str) -> World:
-    """Every role of the matrix, the dataset registered and the contract proposed."""
+SCIENTIST = Actor("alice", False, None)
+DEBUG_CODE = b"print('hello from the masked sample')\n"
+
+
+def build_matrix_world(home: Path, database_url: str, *, active: bool = True) -> World:
+    """Every role of the matrix, the dataset registered and the contract proposed.
+
+    With ``active``, the contract is approved and accepted and the scientist has
+    one queued debug job and one it cancelled.
+    """
     room = open_room(home, database_url)
     world = World(home, room)
     for _, (name, kind, org, _) in MATRIX_PARTIES.items():
@@ -116,6 +127,15 @@ def build_matrix_world(home: Path, database_url: str) -> World:
             world.keys[name] = keys
     register_dataset(room, OWNER, customers_parquet(), owner="acme-cn", name="customers")
     propose_contract(room, OWNER, story_contract(), "story.yaml")
+    if active:
+        take_step(room, OWNER, "c-12", ActionKind.APPROVE, keys=world.keys["acme-cn"])
+        take_step(room, ADMIN, "c-12", ActionKind.APPROVE, keys=None)
+        partner = Actor("globex-uk", False, None)
+        take_step(room, partner, "c-12", ActionKind.ACCEPT, keys=world.keys["globex-uk"])
+        for name in ("queued", "cancelled"):
+            job = submit_job(room, SCIENTIST, "c-12", DEBUG_CODE, "probe.py", RunMode.DEBUG)
+            world.jobs[name] = job.job_id
+        cancel_job(room, SCIENTIST, world.jobs["cancelled"])
     for role, (name, _, _, scopes) in MATRIX_PARTIES.items():
         world.tokens[role] = issue_token(room, ADMIN, party=name, scopes=scopes).token
     world.tokens["admin"] = admin_token(room)

@@ -19,7 +19,8 @@ from fastapi import Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from sealroom.api.convert import dataset_info
-from sealroom.api.limits import ApiLimits, UploadStalled
+from sealroom.api.errors import UploadStalled
+from sealroom.api.limits import ApiLimits
 from sealroom.api.routing import CurrentPrincipal, Room, RouteTable, media_type
 from sealroom.api.rules import ActsForOwner, AnyParty, DatasetReader, may_see_dataset
 from sealroom.client.models import DatasetInfo
@@ -80,10 +81,28 @@ async def receive_upload(request: Request, target: Path, limits: ApiLimits) -> N
             out.write(chunk)
 
 
+def uploads_root(room: Sealroom) -> Path:
+    return room.settings.home / "uploads"
+
+
 def upload_dir(room: Sealroom) -> Path:
-    base = room.settings.home / "uploads"
+    base = uploads_root(room)
     base.mkdir(mode=0o700, exist_ok=True)
     return Path(tempfile.mkdtemp(dir=base))
+
+
+def sweep_uploads(room: Sealroom) -> int:
+    """Deletes what a killed server left of uploads in flight (plaintext: it must not stay).
+
+    Called when a server starts, before it accepts a request, so nothing swept is in use.
+    """
+    base = uploads_root(room)
+    if not base.exists():
+        return 0
+    stale = [p for p in base.iterdir() if p.is_dir()]
+    for directory in stale:
+        shutil.rmtree(directory, ignore_errors=True)
+    return len(stale)
 
 
 def add_routes(table: RouteTable) -> None:

@@ -54,7 +54,25 @@ QUERIES = {
     "audit_log.timeline",
     "context.utc_now",
     "context.open_keyring",
+    "jobs.job_status",
+    "jobs.list_jobs",
+    "job_runner.output_files",
+    "job_runner.read_parquet_bytes",
+    "ledger.export_report",
+    "ledger.ledger_rows",
+    "reviews.ledger_event",
+    "reviews.list_reviews",
+    "reviews.output_class_for_job",
+    "samples.list_debug_samples",
+    "samples.debug_sample_file",  # makes the sample through ensure_debug_sample, which records
+    "tokens.check_scopes",
+    "tokens.parse_token",
+    "tokens.list_tokens",
 }
+# Building blocks that write only what their audited caller records (encrypted blobs).
+BUILDING_BLOCKS = {"blobs"}
+# Bookkeeping that changes no right and no data: a token's last-used time.
+BOOKKEEPING = {"tokens.authenticate"}
 # Signing a tree head records the log itself; an event about it would make it stale.
 LOG_INTERNAL = {
     "audit_log.sign_head",
@@ -135,6 +153,8 @@ def public_service_functions() -> dict[str, Callable[..., object]]:
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if name.startswith("_") or fn.__module__ != module.__name__:
                 continue
+            if info.name in BUILDING_BLOCKS:
+                continue
             params = list(inspect.signature(fn).parameters.values())
             # Building blocks that run inside a caller's transaction (the caller records).
             if params and params[0].annotation in (Session, "Session"):
@@ -161,7 +181,14 @@ def event_count(room: Sealroom) -> int:
 
 
 def test_every_public_service_function_is_classified() -> None:
-    unknown = set(public_service_functions()) - QUERIES - LOG_INTERNAL - _command_names()
+    unknown = (
+        set(public_service_functions())
+        - QUERIES
+        - LOG_INTERNAL
+        - BOOKKEEPING
+        - _command_names()
+        - set(JOB_COMMANDS)
+    )
     assert not unknown, (
         f"classify these service functions as queries or give them an audited scenario: "
         f"{sorted(unknown)}"
@@ -252,3 +279,93 @@ def test_the_exported_log_of_everything_verifies_offline(
     )
     assert report.verified_size == report.entries == event_count(room)
     assert setup.PLATFORM == "platform"
+
+
+JOB_COMMANDS = (
+    "samples.ensure_debug_sample",
+    "jobs.submit_job",
+    "job_runner.run_next_job",
+    "jobs.debug_outputs",
+    "reviews.approve_code",
+    "reviews.show_review",
+    "reviews.vote",
+    "results.download_result",
+    "jobs.cancel_job",
+    "job_runner.recover_jobs",
+    "tokens.issue_token",
+    "tokens.revoke_token",
+)
+
+
+@pytest.mark.bwrap
+def test_every_job_review_and_release_command_appends_an_event(
+    active: tuple[Sealroom, object], tmp_path: Path
+) -> None:
+    from contracts import RunMode
+    from jobs import Decision, JobState, code_hash
+    from sealroom.service import job_runner, jobs, results, reviews, samples, tokens
+    from sealroom.service.contracts import show_contract
+    from sealroom.store.job_records import JobRecord
+
+    room, _ = active
+    scientist, partner = Actor("alice", False, "acme-cn"), Actor("globex-uk", False, None)
+    code = (EXAMPLE.parents[1] / "jobs" / "spend_by_segment.py").read_bytes()
+    ids: dict[str, str] = {}
+
+    def submit(mode: RunMode) -> str:
+        ids[mode.value] = jobs.submit_job(room, scientist, "c-12", code, "a.py", mode).job_id
+        return ids[mode.value]
+
+    def stall_a_job() -> None:
+        stuck = jobs.submit_job(room, scientist, "c-12", code, "a.py", RunMode.DEBUG).job_id
+        with room.sessions() as session, session.begin():
+            row = session.get(JobRecord, stuck)
+            assert row is not None
+            row.state, row.attempts = JobState.RUNNING.value, 1  # as a killed worker leaves it
+
+    token: dict[str, str] = {}
+    steps: list[tuple[str, Callable[[], object]]] = [
+        (
+            "samples.ensure_debug_sample",
+            lambda: samples.ensure_debug_sample(
+                room, show_contract(room, "c-12").contract, "customers"
+            ),
+        ),
+        ("jobs.submit_job", lambda: submit(RunMode.DEBUG)),
+        ("job_runner.run_next_job", lambda: job_runner.run_next_job(room, ids["debug"])),
+        ("jobs.debug_outputs", lambda: jobs.debug_outputs(room, scientist, ids["debug"])),
+        (
+            "reviews.approve_code",
+            lambda: (
+                reviews.approve_code(room, OWNER, "c-12", code_hash(code)),
+                reviews.approve_code(room, ADMIN, "c-12", code_hash(code)),
+            ),
+        ),
+        ("jobs.submit_job", lambda: submit(RunMode.REAL)),
+        ("job_runner.run_next_job", lambda: job_runner.run_next_job(room, ids["real"])),
+        ("reviews.show_review", lambda: reviews.show_review(room, OWNER, ids["real"])),
+        ("reviews.vote", lambda: reviews.vote(room, OWNER, ids["real"], Decision.APPROVE)),
+        ("reviews.vote", lambda: reviews.vote(room, ADMIN, ids["real"], Decision.APPROVE)),
+        ("results.download_result", lambda: results.download_result(room, partner, ids["real"])),
+        (
+            "jobs.cancel_job",
+            lambda: jobs.cancel_job(
+                room,
+                scientist,
+                jobs.submit_job(room, scientist, "c-12", code, "a.py", RunMode.DEBUG).job_id,
+            ),
+        ),
+        ("job_runner.recover_jobs", lambda: (stall_a_job(), job_runner.recover_jobs(room))),
+        (
+            "tokens.issue_token",
+            lambda: token.update(
+                id=tokens.issue_token(room, ADMIN, party="globex-uk").view.token_id
+            ),
+        ),
+        ("tokens.revoke_token", lambda: tokens.revoke_token(room, ADMIN, token["id"])),
+    ]
+    assert {name for name, _ in steps} == set(JOB_COMMANDS)
+    for name, run in steps:
+        before = event_count(room)
+        run()
+        assert event_count(room) > before, f"{name} appended no audit event"

@@ -85,3 +85,19 @@ def test_a_list_over_the_cap_is_refused_without_reading_it_all() -> None:
     with pytest.raises(SetTooLarge, match="more than 1000 identifiers"):
         normalise_ids(ten_million_rows(), IdentifierKind.PLAIN, cap=1000, label="partner list")
     assert read == 1001
+
+
+def test_owner_rows_keep_their_alignment_to_value_columns() -> None:
+    from jobs.psi import OwnerValues, normalise_rows
+
+    raw = ["138 0013 8000", "", "+8613800138000", "13900139000", "bad"] + [
+        f"1370013{i:04d}" for i in range(95)
+    ]
+    rows = normalise_rows(raw, IdentifierKind.MOBILE, cap=1000, label="owner key column")
+    assert rows.keys[:5] == ("+8613800138000", None, "+8613800138000", "+8613900139000", None)
+    assert (rows.report.blanks, rows.report.malformed, rows.report.duplicates) == (1, 1, 1)
+
+    spend = [10, 999, 5, 7, None] + [1] * 95  # the blank and malformed rows' values are ignored
+    values = OwnerValues.from_columns(rows.keys, {"spend": spend}, scale=0)
+    assert values.ids[:2] == ("+8613800138000", "+8613900139000")
+    assert values.columns["spend"][:2] == (15, 7)  # one person's two rows, summed

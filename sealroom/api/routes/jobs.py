@@ -1,0 +1,241 @@
+"""Jobs, reviews and results: submit, follow, review, and hand the sealed result over.
+
+Real-run logs are outputs of the full data, so they go to the contract's owner,
+platform and reviewers, not back to the scientist who wrote the code; debug-run
+logs (from the masked sample) go to the submitter too.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from contracts import Role, RunMode
+from jobs import Decision, JobState
+from sealroom.api.convert import job_info
+from sealroom.api.errors import JobNotReady
+from sealroom.api.routing import CurrentPrincipal, Room, RouteTable
+from sealroom.api.rules import AnyParty, ContractRole, JobRole, OnReviewQuorum, find_job, roles_in
+from sealroom.client.models import (
+    CodeApproval,
+    CodeApprovals,
+    FilesInfo,
+    JobInfo,
+    JobLogs,
+    NewJob,
+    NewVote,
+    ReviewInfo,
+    SealedResultInfo,
+    StreamCapture,
+    VoteInfo,
+)
+from sealroom.errors import PermissionDenied
+from sealroom.service.contracts import show_contract
+from sealroom.service.jobs import cancel_job, debug_outputs, job_status, list_jobs, submit_job
+from sealroom.service.results import download_result
+from sealroom.service.reviews import approve_code, list_reviews, show_review, vote
+
+REVIEWING = (Role.OWNER, Role.PLATFORM, Role.REVIEWER)
+FOLLOWING = (Role.OWNER, Role.PLATFORM, Role.REVIEWER, Role.SCIENTIST)
+
+
+def _b64(files: dict[str, bytes]) -> dict[str, str]:
+    return {name: base64.b64encode(data).decode("ascii") for name, data in files.items()}
+
+
+def _capture(run: dict[str, Any], stream: str) -> StreamCapture:
+    capture = run.get(stream) or {}
+    return StreamCapture(
+        text=str(capture.get("text", "")), truncated=bool(capture.get("truncated"))
+    )
+
+
+def add_routes(table: RouteTable) -> None:
+    @table.route(
+        "POST",
+        "/v1/contracts/{contract_id}/jobs",
+        rule=ContractRole("write", (Role.SCIENTIST,)),
+        body="json",
+        tag="jobs",
+        status_code=201,
+        response_model=JobInfo,
+        summary="Submit code under the contract; the gate admits or refuses it with a reason",
+    )
+    def submit(room: Room, principal: CurrentPrincipal, contract_id: str, new: NewJob) -> JobInfo:
+        view = submit_job(
+            room,
+            principal.actor,
+            contract_id,
+            new.code.encode("utf-8"),
+            new.code_name,
+            RunMode(new.mode),
+        )
+        return job_info(view)
+
+    @table.route(
+        "GET",
+        "/v1/contracts/{contract_id}/jobs",
+        rule=ContractRole("read", FOLLOWING),
+        tag="jobs",
+        summary="The jobs run under the contract, oldest first",
+        response_model=list[JobInfo],
+    )
+    def jobs_of(room: Room, contract_id: str) -> list[JobInfo]:
+        show_contract(room, contract_id)  # 404 for a contract that does not exist
+        return [job_info(v) for v in list_jobs(room, contract_id)]
+
+    @table.route(
+        "GET",
+        "/v1/jobs/{job_id}",
+        rule=JobRole("read", FOLLOWING),
+        tag="jobs",
+        summary="State, reason, outputs and check report",
+        response_model=JobInfo,
+    )
+    def status(room: Room, principal: CurrentPrincipal, job_id: str) -> JobInfo:
+        return job_info(job_status(room, principal.actor, job_id))
+
+    @table.route(
+        "GET",
+        "/v1/jobs/{job_id}/logs",
+        rule=JobRole("read", FOLLOWING),
+        tag="jobs",
+        summary="What the job printed (up to the sandbox's log cap)",
+        response_model=JobLogs,
+    )
+    def logs(room: Room, principal: CurrentPrincipal, job_id: str) -> JobLogs:
+        view = job_status(room, principal.actor, job_id)
+        if view.mode == RunMode.REAL.value and not principal.actor.is_admin:
+            contract = show_contract(room, view.contract_id, view.contract_version).contract
+            if not roles_in(contract, principal.actor).intersection(REVIEWING):
+                raise PermissionDenied(
+                    f"{job_id} ran on the real data, so what it printed is an output: only the "
+                    "owner, platform and reviewers see it; run in debug mode to see your own"
+                )
+        run = (view.run_record or {}).get("run", {})
+        return JobLogs(
+            job_id=job_id, stdout=_capture(run, "stdout"), stderr=_capture(run, "stderr")
+        )
+
+    @table.route(
+        "POST",
+        "/v1/jobs/{job_id}/cancel",
+        rule=JobRole("write", (Role.SCIENTIST,)),
+        tag="jobs",
+        summary="Withdraw a job that has not been decided yet (its submitter)",
+        response_model=JobInfo,
+    )
+    def cancel(room: Room, principal: CurrentPrincipal, job_id: str) -> JobInfo:
+        return job_info(cancel_job(room, principal.actor, job_id))
+
+    @table.route(
+        "GET",
+        "/v1/jobs/{job_id}/outputs",
+        rule=JobRole("read", (Role.SCIENTIST,)),
+        rate="download",
+        tag="jobs",
+        response_model=FilesInfo,
+        summary="A debug run's outputs (from the masked sample), for its submitter",
+    )
+    def outputs(room: Room, principal: CurrentPrincipal, job_id: str) -> FilesInfo:
+        return FilesInfo(job_id=job_id, files=_b64(debug_outputs(room, principal.actor, job_id)))
+
+    @table.route(
+        "GET",
+        "/v1/reviews",
+        rule=AnyParty("read"),
+        tag="reviews",
+        response_model=list[JobInfo],
+        summary="Jobs waiting for this party's review",
+    )
+    def reviews(room: Room, principal: CurrentPrincipal) -> list[JobInfo]:
+        return [job_info(v) for v in list_reviews(room, principal.actor)]
+
+    @table.route(
+        "GET",
+        "/v1/jobs/{job_id}/review",
+        rule=OnReviewQuorum("read"),
+        tag="reviews",
+        response_model=ReviewInfo,
+        summary="What a reviewer sees: checked outputs, check report, code and its diff",
+    )
+    def review(room: Room, principal: CurrentPrincipal, job_id: str) -> ReviewInfo:
+        view = show_review(room, principal.actor, job_id)
+        return ReviewInfo(
+            job=job_info(view.job),
+            reviewers=list(view.reviewers),
+            required=view.required,
+            votes=[
+                VoteInfo(reviewer=v.reviewer, decision=v.decision.value, at=v.at, reason=v.reason)
+                for v in view.votes
+            ],
+            waiting_for=list(view.waiting_for),
+            outputs=_b64(view.outputs),
+            check_report=view.check_report,
+            code=view.code,
+            code_diff=view.code_diff,
+        )
+
+    @table.route(
+        "POST",
+        "/v1/jobs/{job_id}/votes",
+        rule=OnReviewQuorum("write"),
+        body="json",
+        tag="reviews",
+        status_code=201,
+        response_model=JobInfo,
+        summary="Vote on a job's outputs; the vote completing the quorum releases them",
+    )
+    def cast_vote(room: Room, principal: CurrentPrincipal, job_id: str, new: NewVote) -> JobInfo:
+        job = find_job(room, job_id)
+        # The service records a vote whatever the job's state; only a job whose real run
+        # finished and passed the checks is up for review.
+        if job.state != JobState.AWAITING_REVIEW.value:
+            raise JobNotReady(
+                job_id, job.state, "awaiting review", "vote once its real run has finished"
+            )
+        return job_info(vote(room, principal.actor, job_id, Decision(new.decision), new.reason))
+
+    @table.route(
+        "POST",
+        "/v1/contracts/{contract_id}/code-approvals",
+        rule=OnReviewQuorum("write", "contract_id"),
+        body="json",
+        tag="reviews",
+        status_code=201,
+        response_model=CodeApprovals,
+        summary="Approve code by hash for real runs (contracts that require code review)",
+    )
+    def approve(
+        room: Room, principal: CurrentPrincipal, contract_id: str, approval: CodeApproval
+    ) -> CodeApprovals:
+        count = approve_code(room, principal.actor, contract_id, approval.code_hash)
+        return CodeApprovals(code_hash=approval.code_hash, approvals=count)
+
+    @table.route(
+        "GET",
+        "/v1/jobs/{job_id}/result",
+        rule=JobRole("read", (Role.RECIPIENT,)),
+        rate="download",
+        tag="results",
+        response_model=SealedResultInfo,
+        summary="The released result sealed to this recipient's key, with its receipt",
+    )
+    def result(room: Room, principal: CurrentPrincipal, job_id: str) -> SealedResultInfo:
+        job = find_job(room, job_id)
+        if job.state != JobState.RELEASED.value:
+            raise JobNotReady(
+                job_id,
+                job.state,
+                "released",
+                "a result leaves only after the review quorum approves it; check again later",
+            )
+        sealed = download_result(room, principal.actor, job_id)
+        return SealedResultInfo(
+            job_id=sealed.job_id,
+            recipient=sealed.recipient,
+            contract_id=sealed.contract_id,
+            contract_version=sealed.contract_version,
+            sealed=base64.b64encode(sealed.sealed).decode("ascii"),
+            receipt=base64.b64encode(sealed.receipt).decode("ascii"),
+        )
