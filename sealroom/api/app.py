@@ -56,8 +56,13 @@ async def _respond(
 
 
 async def on_user_error(request: Request, err: Exception) -> JSONResponse:
-    headers = {"Retry-After": str(err.retry_after)} if isinstance(err, RateLimited) else None
-    return await _respond(request, kind_of(err), str(err), headers, **extra_members(err))
+    kind = kind_of(err)
+    headers: dict[str, str] = {}
+    if isinstance(err, RateLimited):
+        headers["Retry-After"] = str(err.retry_after)
+    if kind.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="sealroom"'  # RFC 6750, section 3
+    return await _respond(request, kind, str(err), headers, **extra_members(err))
 
 
 async def on_http_error(request: Request, err: Exception) -> JSONResponse:

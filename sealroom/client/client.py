@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -111,6 +112,19 @@ class Client:
         )
         self._progress = progress
         self._console = console or Console(stderr=True)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Client:
+        """The server and token from ``SEALROOM_SERVER`` and ``SEALROOM_TOKEN``."""
+        env = os.environ if environ is None else environ
+        url, token = env.get("SEALROOM_SERVER"), env.get("SEALROOM_TOKEN")
+        if not url or not token:
+            raise ApiError(
+                "no server to talk to: set SEALROOM_SERVER to its URL and SEALROOM_TOKEN to "
+                "the API token the administrator issued you",
+                0,
+            )
+        return cls(url, token, **options)
 
     def __repr__(self) -> str:
         return f"Client({self.base_url})"  # never the token

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
-from contracts import Contract, RunMode
+from contracts import Contract, JobKind, RunMode
 from jobs import (
     JobEvent,
     JobState,
@@ -50,7 +50,9 @@ class RecoveredJob:
 def _claim(room: Sealroom, job_id: str | None) -> tuple[str, Contract] | None:
     """Marks one queued job running (committed before anything runs) and returns it."""
     with transaction(room.sessions) as session:
-        query = select(JobRecord).where(JobRecord.state == JobState.QUEUED.value)
+        query = select(JobRecord).where(
+            JobRecord.state == JobState.QUEUED.value, JobRecord.kind == JobKind.SCRIPT.value
+        )
         if job_id is not None:
             query = query.where(JobRecord.job_id == job_id)
         rec = session.scalars(
@@ -237,7 +239,10 @@ def recover_jobs(room: Sealroom) -> list[RecoveredJob]:
     recovered = []
     with transaction(room.sessions) as session:
         for rec in session.scalars(
-            select(JobRecord).where(JobRecord.state == JobState.RUNNING.value)
+            # PSI runs belong to the server process that holds their protocol state.
+            select(JobRecord).where(
+                JobRecord.state == JobState.RUNNING.value, JobRecord.kind == JobKind.SCRIPT.value
+            )
         ):
             step = recover(JobState(rec.state), attempts=rec.attempts)
             if step.event is None:

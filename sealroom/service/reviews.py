@@ -20,6 +20,7 @@ from contracts import (
     JobKind,
     LegalBasis,
     OutputClass,
+    PsiRevealMode,
     Role,
     SelfReviewForbidden,
     who_must_review,
@@ -84,7 +85,7 @@ class ReviewView:
 
 
 def _review(session: Session, contract: Contract, rec: JobRecord) -> Review:
-    review = open_review(contract, rec.job_id, rec.submitter, OutputClass.TABLE)
+    review = open_review(contract, rec.job_id, rec.submitter, output_class_for_job(rec))
     for row in session.scalars(
         select(ReviewVoteRecord)
         .where(ReviewVoteRecord.job_id == rec.job_id)
@@ -321,7 +322,12 @@ def _release(
 
 
 def output_class_for_job(rec: JobRecord) -> OutputClass:
-    return output_class_for(JobKind(rec.kind))
+    kind = JobKind(rec.kind)
+    if kind is JobKind.PSI:
+        # The run's protocol line names its reveal mode: "psi:<mode>:<key column>".
+        mode = rec.code.decode("utf-8", "replace").split(":")[1]
+        return output_class_for(kind, PsiRevealMode(mode))
+    return output_class_for(kind)
 
 
 def _checks_passed(report: dict[str, Any] | None) -> dict[str, list[str]]:

@@ -203,6 +203,7 @@ def test_a_forged_token_learns_nothing_but_that_it_is_not_valid(
 ) -> None:
     response = http.get("/v1/me", headers={"Authorization": header})
     assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="sealroom"'
     assert response.headers["content-type"] == "application/problem+json"
 
 

@@ -151,3 +151,25 @@ def test_the_client_exports_every_error_and_the_models_people_meet() -> None:
     assert raised <= set(surface.__all__)
     for name in surface.__all__:
         assert getattr(surface, name) is not None
+
+
+def test_a_client_from_the_environment_needs_both_server_and_token() -> None:
+    from sealroom.client import ApiError, Client
+
+    with pytest.raises(ApiError, match="set SEALROOM_SERVER"):
+        Client.from_env({"SEALROOM_SERVER": "http://127.0.0.1:1"})
+    client = Client.from_env(
+        {"SEALROOM_SERVER": "http://127.0.0.1:1/", "SEALROOM_TOKEN": "srt_a_b"}
+    )
+    assert repr(client) == "Client(http://127.0.0.1:1)" and "srt_" not in repr(client)
+    client.close()
+
+
+def test_a_server_that_does_not_answer_is_named_in_the_error() -> None:
+    from sealroom.client import Client, ServerUnreachable
+
+    with (
+        Client("http://127.0.0.1:1", "srt_a_b", progress=False) as client,
+        pytest.raises(ServerUnreachable, match=r"no Sealroom server answers at http://127.0.0.1:1"),
+    ):
+        client.health()

@@ -1,0 +1,377 @@
+"""PSI and PSI-sum as contract operations: the owner's side, run next to the data.
+
+The partner's client (abroad) opens a run, then exchanges protocol messages; only
+those messages' bytes cross the border. Every run is a job: it passes the gate
+(active contract, the partner a recipient, the kind allowed, the quota, the
+minimum partner set size), its final owner message is held as the job's output,
+and it reaches the partner only through the same review and sealed release as any
+job. Each run's leakage (set sizes, claimed intersection size, what aggregate)
+goes to the audit log and the contract's leakage ledger.
+
+Owner-side protocol state lives in this process only: a server restarted mid-run
+fails the run cleanly (``recover_jobs``), and the partner starts again.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts import (
+    ContractError,
+    JobKind,
+    JobKindNotAllowed,
+    PsiRevealMode,
+    PsiRules,
+    PsiSumRules,
+    Role,
+    RunMode,
+    check_psi_request,
+)
+from jobs import JobEvent, JobState, Submission, code_hash, decide
+from jobs.psi import (
+    IdentifierKind,
+    MaskedSums,
+    OpenMinedEngine,
+    OwnerValues,
+    PartnerHello,
+    PsiLimits,
+    PsiRequest,
+    PsiSumOwner,
+    normalise_ids,
+    normalise_rows,
+)
+from sealroom.errors import NotFound, PermissionDenied
+from sealroom.service.actors import Actor
+from sealroom.service.blobs import new_data_key, sha256, write_blob
+from sealroom.service.context import Sealroom
+from sealroom.service.contracts import acting_party, show_contract
+from sealroom.service.datasets import open_dataset_reader, show_dataset
+from sealroom.service.jobs import runs_used, transition
+from sealroom.store.database import transaction
+from sealroom.store.job_records import JobOutputRecord, JobRecord
+
+DETECTOR_KINDS = {
+    "mobile_cn": IdentifierKind.MOBILE,
+    "email": IdentifierKind.EMAIL,
+    "resident_id_cn": IdentifierKind.CN_RESIDENT_ID,
+}
+PSI_OUTPUTS = {
+    JobKind.PSI: ("psi-setup.bin", "psi-response.bin"),
+    JobKind.PSI_SUM: ("psi-sum-totals.bin",),
+}
+OWNER_SET_CAP = 10_000_000
+
+# Owner-side PSI-sum parties (and the partner's set size) between the partner's two
+# messages, by job id.
+_SESSIONS: dict[str, tuple[PsiSumOwner, int]] = {}
+
+
+@dataclass(frozen=True)
+class PsiOpened:
+    job_id: str
+    kind: str
+    mode: str | None
+    key_column: str
+    identifier_kind: IdentifierKind
+    value_columns: tuple[str, ...]
+    min_partner_set_size: int
+    min_intersection_size: int
+
+
+@dataclass(frozen=True)
+class PsiReply:
+    job_id: str
+    state: JobState
+    message: bytes | None  # the owner's next message, if the protocol has one
+
+
+def _rules(room: Sealroom, contract_id: str, kind: JobKind) -> tuple[Any, PsiRules | PsiSumRules]:
+    view = show_contract(room, contract_id)
+    rules = view.contract.job_kinds.rules_for(kind)
+    if not isinstance(rules, PsiRules | PsiSumRules):
+        raise JobKindNotAllowed(
+            f"{view.ref} does not allow {kind.value} runs: ask the owner "
+            "to propose a version that does"
+        )
+    return view, rules
+
+
+def _identifier_kind(dataset: str, column: str, room: Sealroom) -> IdentifierKind:
+    for c in show_dataset(room, dataset).columns:
+        if c.name == column:
+            return DETECTOR_KINDS.get(c.detector or "", IdentifierKind.PLAIN)
+    raise NotFound("column", f"{dataset}.{column}")
+
+
+def open_psi(
+    room: Sealroom,
+    actor: Actor,
+    contract_id: str,
+    kind: JobKind,
+    *,
+    partner_set_size: int,
+    mode: PsiRevealMode | None = None,
+) -> PsiOpened:
+    """Opens a PSI or PSI-sum run for the partner, after the gate and the set-size rule."""
+    view, rules = _rules(room, contract_id, kind)
+    partner, _ = acting_party(actor, view.contract, (Role.RECIPIENT,))
+    dataset, column = rules.key_columns[0].split(".", 1)
+    values = tuple(rules.value_columns) if isinstance(rules, PsiSumRules) else ()
+    job_id = f"j-{uuid4().hex[:10]}"
+    now = room.clock()
+    protocol = f"{kind.value}:{mode.value if mode else 'sum'}:{rules.key_columns[0]}".encode()
+    with transaction(room.sessions) as session:
+        rec = JobRecord(
+            job_id=job_id,
+            contract_id=view.contract.id,
+            contract_version=view.contract.version,
+            kind=kind.value,
+            mode=RunMode.REAL.value,
+            submitter=partner,
+            code_name=f"{kind.value}-protocol",
+            interpreter="none",
+            code=protocol,
+            code_hash=code_hash(protocol),
+            state=JobState.SUBMITTED.value,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(rec)
+        session.flush()
+        decision = decide(
+            view.contract,
+            view.status,
+            Submission(job_id, partner, kind, RunMode.REAL, rec.code_hash),
+            now=now,
+            runs_used={kind: runs_used(session, view.contract.id, kind, RunMode.REAL) - 1},
+            approved_code_hashes=frozenset(),
+        )
+        refusal: Exception | None = decision.refusal
+        if refusal is None:
+            try:
+                # A tiny partner set turns PSI into a membership query: part of the gate.
+                check_psi_request(
+                    view.contract,
+                    kind=kind,
+                    partner_set_size=partner_set_size,
+                    reveal=mode if kind is JobKind.PSI else None,
+                )
+            except ContractError as error:
+                refusal = error
+        event = JobEvent.GATE_PASSED if refusal is None else JobEvent.GATE_REFUSED
+        transition(
+            session,
+            room,
+            rec,
+            event,
+            actor=actor.name,
+            role="recipient",
+            reason="" if refusal is None else str(refusal),
+            detail={"partner_set_size": partner_set_size, "mode": mode.value if mode else "sum"},
+        )
+        if refusal is None:
+            rec.attempts = 1
+            transition(session, room, rec, JobEvent.STARTED, actor="sealroom", role="psi")
+    if refusal is not None:
+        raise refusal
+    return PsiOpened(
+        job_id,
+        kind.value,
+        mode.value if mode else None,
+        f"{dataset}.{column}",
+        _identifier_kind(dataset, column, room),
+        values,
+        rules.min_partner_set_size,
+        rules.min_intersection_size,
+    )
+
+
+def _owner_table(room: Sealroom, dataset: str, columns: list[str]) -> Any:
+    view = show_dataset(room, dataset)
+    reader, blob = open_dataset_reader(room, view)
+    try:
+        return pq.read_table(io.BytesIO(reader.read()), columns=columns)
+    finally:
+        blob.close()
+
+
+def exchange_psi(room: Sealroom, actor: Actor, job_id: str, message: bytes) -> PsiReply:
+    """Takes the partner's next protocol message and answers it (or holds the result)."""
+    with room.sessions() as session:
+        rec = _running(session, job_id)
+        kind, contract_ref = JobKind(rec.kind), (rec.contract_id, rec.contract_version)
+    view = show_contract(room, *contract_ref)
+    party, _ = acting_party(actor, view.contract, (Role.RECIPIENT,))
+    if party != rec.submitter:
+        raise PermissionDenied(f"{job_id} belongs to {rec.submitter}, not {party}")
+    rules = view.contract.job_kinds.rules_for(kind)
+    assert isinstance(rules, PsiRules | PsiSumRules)
+    limits = PsiLimits.from_rules(rules)
+    dataset, column = rules.key_columns[0].split(".", 1)
+    identifier_kind = _identifier_kind(dataset, column, room)
+    try:
+        if kind is JobKind.PSI:
+            request = PsiRequest.from_bytes(message)
+            table = _owner_table(room, dataset, [column])
+            owner_ids = normalise_ids(
+                [str(v) if v is not None else None for v in table.column(column).to_pylist()],
+                identifier_kind,
+                cap=OWNER_SET_CAP,
+                label=f"{dataset}.{column}",
+            )
+            owner = OpenMinedEngine().owner_session(job_id, limits)
+            setup = owner.setup(list(owner_ids.ids), request.size, request.mode)
+            response = owner.process_request(request)
+            leakage: dict[str, Any] = {
+                "owner_set_size": len(owner_ids.ids),
+                "partner_set_size": request.size,
+                "mode": request.mode.value,
+                "partner_learns": "intersection size and owner set size"
+                + (
+                    ", and which of its rows match"
+                    if request.mode is PsiRevealMode.INTERSECTION
+                    else ""
+                ),
+                "owner_learns": "the partner set size",
+            }
+            return _hold(
+                room,
+                job_id,
+                {"psi-setup.bin": setup.to_bytes(), "psi-response.bin": response.to_bytes()},
+                leakage,
+            )
+        if job_id not in _SESSIONS:
+            hello = PartnerHello.from_bytes(message)
+            assert isinstance(rules, PsiSumRules)
+            value_columns = [ref.split(".", 1)[1] for ref in rules.value_columns]
+            table = _owner_table(room, dataset, [column, *value_columns])
+            keys = normalise_rows(
+                [str(v) if v is not None else None for v in table.column(column).to_pylist()],
+                identifier_kind,
+                cap=OWNER_SET_CAP,
+                label=f"{dataset}.{column}",
+            )
+            values = OwnerValues.from_columns(
+                keys.keys, {name: table.column(name).to_pylist() for name in value_columns}
+            )
+            owner_sum = PsiSumOwner(job_id, limits, values)
+            reply = owner_sum.reply(hello).to_bytes()
+            _SESSIONS[job_id] = (owner_sum, len(hello.points))
+            return PsiReply(job_id, JobState.RUNNING, reply)
+        owner_sum, partner_size = _SESSIONS.pop(job_id)
+        totals = owner_sum.reveal(MaskedSums.from_bytes(message))
+        assert isinstance(rules, PsiSumRules)
+        leakage = {
+            "partner_set_size": partner_size,
+            "claimed_intersection_size": owner_sum.claimed_intersection_size,
+            "aggregate": [f"{s.value}({c})" for s in rules.statistics for c in rules.value_columns],
+            "partner_learns": "sum, count and mean over the intersection, owner set size",
+            "owner_learns": "the intersection size the partner claims",
+        }
+        return _hold(room, job_id, {"psi-sum-totals.bin": totals.to_bytes()}, leakage)
+    except Exception as error:
+        _SESSIONS.pop(job_id, None)
+        _fail(room, job_id, f"the protocol stopped: {error}")
+        raise
+
+
+def _running(session: Session, job_id: str) -> JobRecord:
+    rec = session.get(JobRecord, job_id)
+    if rec is None:
+        raise NotFound("PSI run", job_id, "open one with `sealroom psi run`")
+    if rec.kind not in (JobKind.PSI.value, JobKind.PSI_SUM.value):
+        raise PermissionDenied(f"{job_id} is a {rec.kind} job, not a PSI run")
+    if rec.state != JobState.RUNNING.value:
+        raise PermissionDenied(
+            f"{job_id} is {rec.state}: a PSI run takes each message once; start a new run"
+        )
+    return rec
+
+
+def _hold(
+    room: Sealroom, job_id: str, files: dict[str, bytes], leakage: dict[str, Any]
+) -> PsiReply:
+    """Stores the owner's final message as the job's output; it waits for review."""
+    with transaction(room.sessions) as session:
+        rec = session.get(JobRecord, job_id)
+        assert rec is not None
+        key = new_data_key(session, room, f"sealroom/job-outputs/{job_id}")
+        session.flush()
+        rec.output_key_id = key.key_id
+        for name, data in files.items():
+            session.add(
+                JobOutputRecord(
+                    job_id=job_id,
+                    name=name,
+                    sha256=sha256(data),
+                    size=len(data),
+                    blob_name=write_blob(room, key, f"{job_id}/{name}", data, f"out-{job_id}"),
+                    releasable=True,
+                )
+            )
+        rec.check_report = {
+            "format": "sealroom.psi-leakage/v1",
+            "leakage": leakage,
+            "files": [
+                {"name": name, "outcome": "passed", "passed": ["protocol"], "failures": []}
+                for name in files
+            ],
+        }
+        transition(
+            session,
+            room,
+            rec,
+            JobEvent.RUN_SUCCEEDED,
+            actor="sealroom",
+            role="psi",
+            reason="protocol finished; the result waits for review",
+            detail={"leakage": {k: v for k, v in leakage.items() if v is not None}},
+        )
+        return PsiReply(job_id, JobState(rec.state), None)
+
+
+def _fail(room: Sealroom, job_id: str, reason: str) -> None:
+    with transaction(room.sessions) as session:
+        rec = session.get(JobRecord, job_id)
+        if rec is not None and rec.state == JobState.RUNNING.value:
+            transition(
+                session,
+                room,
+                rec,
+                JobEvent.RUN_FAILED,
+                actor="sealroom",
+                role="psi",
+                reason=reason[:500],
+            )
+
+
+def fail_abandoned_runs(room: Sealroom) -> list[str]:
+    """At server start: PSI runs whose owner-side state died with the previous process."""
+    failed = []
+    with transaction(room.sessions) as session:
+        for rec in session.scalars(
+            select(JobRecord).where(
+                JobRecord.state == JobState.RUNNING.value,
+                JobRecord.kind.in_([JobKind.PSI.value, JobKind.PSI_SUM.value]),
+            )
+        ):
+            if rec.job_id in _SESSIONS:
+                continue
+            transition(
+                session,
+                room,
+                rec,
+                JobEvent.RUN_FAILED,
+                actor="sealroom",
+                role="psi",
+                reason="the server restarted during the protocol: run it again",
+            )
+            failed.append(rec.job_id)
+    return failed

@@ -1,0 +1,53 @@
+"""The partner's PSI transport when the partner's client and the store share a process.
+
+Used by the embedded command line and the tests; over the network the partner's
+client uses the REST API instead. Either way the partner's side only ever sends
+and receives protocol messages and its sealed result.
+"""
+
+from __future__ import annotations
+
+from contracts import JobKind, PsiRevealMode
+from sealroom.client.psi_run import OpenedRun, ResultNotReleased
+from sealroom.errors import PermissionDenied
+from sealroom.service.actors import Actor
+from sealroom.service.audit_log import platform_public_keys
+from sealroom.service.context import Sealroom
+from sealroom.service.jobs import job_status
+from sealroom.service.psi import exchange_psi, open_psi
+from sealroom.service.results import download_result
+
+
+class LocalPsiTransport:
+    def __init__(self, room: Sealroom, actor: Actor) -> None:
+        self._room = room
+        self._actor = actor
+
+    def open(
+        self, contract_id: str, kind: JobKind, partner_set_size: int, mode: PsiRevealMode | None
+    ) -> OpenedRun:
+        opened = open_psi(
+            self._room, self._actor, contract_id, kind, partner_set_size=partner_set_size, mode=mode
+        )
+        return OpenedRun(
+            opened.job_id,
+            opened.identifier_kind,
+            opened.min_partner_set_size,
+            opened.min_intersection_size,
+            opened.value_columns,
+        )
+
+    def exchange(self, job_id: str, message: bytes) -> bytes | None:
+        return exchange_psi(self._room, self._actor, job_id, message).message
+
+    def sealed_result(self, job_id: str) -> bytes:
+        try:
+            return download_result(self._room, self._actor, job_id).sealed
+        except PermissionDenied as refusal:
+            if "not released" in refusal.message:
+                state = job_status(self._room, self._actor, job_id).state.value
+                raise ResultNotReleased(f"{job_id} is {state}") from None
+            raise
+
+    def platform_key(self) -> bytes:
+        return platform_public_keys(self._room).ed25519
