@@ -9,21 +9,29 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from rich.console import Console
 from rich.rule import Rule
 
-from contracts import ActionKind, RunMode
-from jobs import Decision, code_hash, open_result
+from contracts import ActionKind, PsiRevealMode, RunMode
+from jobs import Decision, JobState, code_hash, open_result
+from jobs.psi import IdentifierKind, normalise_identifier
 from kms import generate_party_keys, load_party_key_file, save_party_key_file
 from sealroom.audit import tree_head_to_json
 from sealroom.cli.audit_commands import audit_table
 from sealroom.cli.contract_commands import contract_table
 from sealroom.cli.dataset_commands import classification_table, human_bytes, summary_table
 from sealroom.cli.job_commands import check_report_table
+from sealroom.client.psi_run import PartnerLearned, run_psi, run_psi_sum
 from sealroom.config import load_settings
+from sealroom.datasets.synthetic import partner_ids
 from sealroom.service.actors import Actor
 from sealroom.service.audit_log import (
     export_audit,
@@ -36,21 +44,19 @@ from sealroom.service.context import Sealroom
 from sealroom.service.contracts import propose_contract, take_step
 from sealroom.service.datasets import register_dataset, verify_dataset
 from sealroom.service.job_runner import run_next_job
-from sealroom.service.jobs import JobView, debug_outputs, submit_job
+from sealroom.service.jobs import JobView, debug_outputs, list_jobs, submit_job
 from sealroom.service.keys import rotate_master_key
 from sealroom.service.ledger import ledger_rows
 from sealroom.service.parties import IssueKeys, RegisterKeys, add_party
+from sealroom.service.psi_local import LocalPsiTransport
 from sealroom.service.results import download_result
 from sealroom.service.reviews import approve_code, vote
 from sealroom.service.setup import initialise
 
 DEMO_PASSPHRASE = "demo-only-passphrase"  # noqa: S105 - synthetic demo identities
 
-NOT_BUILT_YET = (
-    "story 2 (PSI overlap with a partner)",
-    "story 3 (sum over the overlap)",
-    "story 4 (secure aggregation across owners)",
-)
+NOT_BUILT_YET = ("story 4 (secure aggregation across owners, CKKS under a KMS-held key)",)
+PSI_OVERLAP, PSI_EXTRA = 300, 700
 JOBS = importlib.resources.files("sealroom") / "data" / "jobs"
 CONTRACT = importlib.resources.files("sealroom") / "data" / "customer-insights.yaml"
 
@@ -87,6 +93,7 @@ def run_demo(console: Console) -> None:
         _story_register(console, room)
         _story_contract(console, room, parties_dir)
         _story_analysis(console, room, parties_dir)
+        _story_overlap(console, room, parties_dir)
         _story_audit(console, room, home / "audit-export")
     finally:
         room.close()
@@ -192,7 +199,9 @@ def _story_contract(console: Console, room: Sealroom, parties_dir: Path) -> None
 
 def _story_audit(console: Console, room: Sealroom, out: Path) -> None:
     console.print(Rule("Story 5 (audit half): verify everything the demo did"))
-    console.print(audit_table(timeline(room)))
+    events = timeline(room)
+    console.print(audit_table(events[-8:]))
+    console.print(f"(the last 8 of {len(events)} events; `sealroom audit show` lists them all)")
     export = export_audit(room, out)
     report = verify_export(export.log, [export.head_value], read_public_key(export.public_key))
     console.print(
@@ -258,3 +267,95 @@ def _story_analysis(console: Console, room: Sealroom, parties_dir: Path) -> None
             f"export ledger: {row.processor} -> {row.recipient} ({row.recipient_country}),"
             f" {row.individuals:,} individuals, {row.required_path}: {row.path_reason}"
         )
+
+
+def _partner_in_background(
+    work: Callable[[], PartnerLearned],
+) -> tuple[threading.Thread, list[PartnerLearned]]:
+    """The partner's client runs abroad; here, beside the reviewers, in a thread."""
+    learned: list[PartnerLearned] = []
+    thread = threading.Thread(target=lambda: learned.append(work()), daemon=True)
+    thread.start()
+    return thread, learned
+
+
+def _review_when_waiting(room: Sealroom, voters: list[Actor], thread: threading.Thread) -> str:
+    while thread.is_alive():
+        waiting = [j for j in list_jobs(room) if j.state is JobState.AWAITING_REVIEW]
+        if waiting:
+            for voter in voters:
+                vote(room, voter, waiting[0].job_id, Decision.APPROVE)
+            return waiting[0].job_id
+        time.sleep(0.2)
+    raise RuntimeError("the partner's run ended before its result reached review")
+
+
+def _story_overlap(console: Console, room: Sealroom, parties_dir: Path) -> None:
+    console.print(Rule("Stories 2 and 3: overlap and spend with a partner whose list stays abroad"))
+    customers = pq.read_table(bundled_customers())
+    ids = partner_ids(customers, PSI_OVERLAP, PSI_EXTRA, seed=7)
+    console.print(
+        f"globex-uk holds {len(ids):,} mobile numbers on its own machine; by "
+        f"construction {PSI_OVERLAP} are acme-cn customers (the ground truth)"
+    )
+    keys = load_party_key_file(parties_dir / "globex-uk-machine" / "globex-uk.key", DEMO_PASSPHRASE)
+    partner = Actor("globex-uk", False, None)
+    transport = LocalPsiTransport(room, partner)
+    owner, platform = Actor("acme-cn", False, None), Actor("admin", True, "platform")
+
+    thread, learned = _partner_in_background(
+        lambda: run_psi(
+            transport,
+            contract_id="c-12",
+            raw_ids=ids,
+            mode=PsiRevealMode.CARDINALITY,
+            keys=keys,
+            recipient="globex-uk",
+            poll_seconds=0.2,
+        )
+    )
+    job = _review_when_waiting(room, [owner], thread)
+    thread.join()
+    overlap = learned[0]
+    console.print(
+        f"PSI {job} (cardinality, reviewed by acme-cn): globex-uk learned the overlap is "
+        f"{overlap.intersection_size} and acme-cn has {overlap.owner_set_size:,} "
+        f"customers; acme-cn learned only that globex-uk sent "
+        f"{overlap.partner_set_size:,} identifiers"
+    )
+    assert overlap.intersection_size == PSI_OVERLAP, "PSI disagrees with the ground truth"
+
+    thread, learned = _partner_in_background(
+        lambda: run_psi_sum(
+            transport,
+            contract_id="c-12",
+            raw_ids=ids,
+            keys=keys,
+            recipient="globex-uk",
+            poll_seconds=0.2,
+        )
+    )
+    job = _review_when_waiting(room, [owner, platform], thread)
+    thread.join()
+    spend = learned[0]
+    wanted = {normalise_identifier(m, IdentifierKind.MOBILE) for m in ids}
+    truth = sum(
+        (
+            Decimal(str(r["spend_cny"]))
+            for r in customers.to_pylist()
+            if normalise_identifier(r["mobile"], IdentifierKind.MOBILE) in wanted
+        ),
+        Decimal(0),
+    )
+    total = (spend.sums or {})["spend_cny"]
+    console.print(
+        f"PSI-sum {job} (reviewed by acme-cn and the platform): globex-uk learned "
+        f"count {spend.intersection_size}, sum {total} CNY, mean "
+        f"{spend.mean('spend_cny'):.2f} CNY, and nothing per customer; acme-cn learned "
+        f"only the overlap size the partner claimed"
+    )
+    assert total == truth.quantize(Decimal("0.01")), "PSI-sum disagrees with the ground truth"
+    console.print(
+        f"[green]ok[/] both agree with the ground truth ({PSI_OVERLAP} shared customers, "
+        f"{truth:.2f} CNY)"
+    )

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from contracts import ContractError
 from jobs import JobError
+from jobs.psi import PsiError
 from kms import KmsError
 from sandbox import SandboxError, effective_policy, report_backends
 from sealroom.cli.audit_commands import audit_app
@@ -19,6 +20,7 @@ from sealroom.cli.dataset_commands import dataset_app
 from sealroom.cli.job_commands import job_app, ledger_app, result_app, review_app, worker
 from sealroom.cli.key_commands import keys_app
 from sealroom.cli.party_commands import party_app
+from sealroom.cli.psi_commands import psi_app
 from sealroom.cli.sandbox_commands import images_app, sandbox_app
 from sealroom.cli.serve_command import serve
 from sealroom.cli.session import console, err_console, master_passphrase, read_secret, settings
@@ -35,6 +37,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     ContractError,
     JobError,
     SandboxError,
+    PsiError,
 )
 
 app = typer.Typer(
@@ -55,6 +58,7 @@ app.add_typer(ledger_app, name="ledger")
 app.command()(worker)
 app.add_typer(images_app, name="images")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(psi_app, name="psi")
 app.add_typer(token_app, name="token")
 app.command()(serve)
 

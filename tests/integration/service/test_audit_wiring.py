@@ -188,6 +188,7 @@ def test_every_public_service_function_is_classified() -> None:
         - BOOKKEEPING
         - _command_names()
         - set(JOB_COMMANDS)
+        - set(PSI_COMMANDS)
     )
     assert not unknown, (
         f"classify these service functions as queries or give them an audited scenario: "
@@ -366,6 +367,56 @@ def test_every_job_review_and_release_command_appends_an_event(
     ]
     assert {name for name, _ in steps} == set(JOB_COMMANDS)
     for name, run in steps:
+        before = event_count(room)
+        run()
+        assert event_count(room) > before, f"{name} appended no audit event"
+
+
+PSI_COMMANDS = ("psi.open_psi", "psi.exchange_psi", "psi.fail_abandoned_runs")
+
+
+@pytest.mark.bwrap
+def test_every_psi_command_appends_an_event(active: tuple[Sealroom, object]) -> None:
+    import pyarrow.parquet as pq
+
+    from contracts import JobKind, PsiRevealMode
+    from jobs.psi import OpenMinedEngine, PsiLimits, normalise_ids
+    from sealroom.datasets.synthetic import partner_ids
+    from sealroom.service import psi
+
+    room, _ = active
+    partner = Actor("globex-uk", False, None)
+    ids = partner_ids(pq.read_table(customers_parquet()), 50, 150, seed=3)
+    runs: dict[str, str] = {}
+
+    def open_run() -> None:
+        runs["psi"] = psi.open_psi(
+            room,
+            partner,
+            "c-12",
+            JobKind.PSI,
+            partner_set_size=len(ids),
+            mode=PsiRevealMode.CARDINALITY,
+        ).job_id
+
+    def exchange() -> None:
+        normalised = normalise_ids(ids, psi.IdentifierKind.MOBILE, cap=1000).ids
+        session = OpenMinedEngine().partner_session(
+            runs["psi"], PsiRevealMode.CARDINALITY, PsiLimits(100, 10)
+        )
+        psi.exchange_psi(
+            room, partner, runs["psi"], session.create_request(list(normalised)).to_bytes()
+        )
+
+    def abandon() -> None:
+        psi.open_psi(room, partner, "c-12", JobKind.PSI_SUM, partner_set_size=len(ids))
+        psi.fail_abandoned_runs(room)  # no owner-side state: as after a server restart
+
+    for name, run in (
+        ("psi.open_psi", open_run),
+        ("psi.exchange_psi", exchange),
+        ("psi.fail_abandoned_runs", abandon),
+    ):
         before = event_count(room)
         run()
         assert event_count(room) > before, f"{name} appended no audit event"

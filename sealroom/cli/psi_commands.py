@@ -1,0 +1,95 @@
+"""`sealroom psi run`: the partner's side of PSI and PSI-sum, on the partner's machine."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from contracts import PsiRevealMode
+from kms import load_party_key_file
+from sealroom.cli.session import ActingParty, acting, console, opened, read_secret
+from sealroom.client.psi_run import PartnerLearned, run_psi, run_psi_sum
+from sealroom.errors import ConfigError
+from sealroom.service.psi_local import LocalPsiTransport
+
+psi_app = typer.Typer(help="Private set intersection, the partner's side.", no_args_is_help=True)
+
+
+def read_ids(path: Path, column: str | None) -> list[str | None]:
+    """Identifiers from a CSV (a named column, else the first) or a one-per-line file."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        raise ConfigError(f"{path} is empty: give one identifier per line or a CSV column")
+    header = rows[0]
+    index = 0
+    if column is not None:
+        if column not in header:
+            raise ConfigError(f"{path} has no column {column!r} (it has {', '.join(header)})")
+        index, rows = header.index(column), rows[1:]
+    elif header and not any(ch.isdigit() for ch in header[0]) and "@" not in header[0]:
+        rows = rows[1:]  # a header line such as "mobile"
+    return [row[index].strip() if len(row) > index and row[index].strip() else None for row in rows]
+
+
+def print_learned(learned: PartnerLearned) -> None:
+    console.print(
+        f"[green]ok[/] {learned.job_id}: your {learned.partner_set_size:,} identifiers "
+        f"against the owner's {learned.owner_set_size:,}"
+    )
+    console.print(f"  overlap: {learned.intersection_size:,}")
+    if learned.sums is not None:
+        for column, total in learned.sums.items():
+            console.print(
+                f"  sum of {column} over the overlap: {total}; mean: {learned.mean(column)}"
+            )
+
+
+@psi_app.command("run")
+def run(
+    contract: Annotated[str, typer.Option(help="The contract id.")],
+    ids: Annotated[Path, typer.Option(help="Your identifiers: CSV or one per line.")],
+    key_file: Annotated[Path, typer.Option(help="Your private key file.")],
+    mode: Annotated[str, typer.Option(help="cardinality, intersection or sum.")] = "cardinality",
+    column: Annotated[str | None, typer.Option(help="The CSV column holding them.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Intersection mode: write matches here.")] = None,
+    wait_seconds: Annotated[float, typer.Option(help="How long to wait for review.")] = 3600,
+    as_party: ActingParty = None,
+) -> None:
+    """Run PSI (or PSI-sum with --mode sum); your list never leaves this machine."""
+    if mode not in ("cardinality", "intersection", "sum"):
+        raise ConfigError(f"--mode {mode!r}: use cardinality, intersection or sum")
+    raw = read_ids(ids, column)
+    keys = load_party_key_file(
+        key_file, read_secret("SEALROOM_KEY_PASSPHRASE", "Key file passphrase")
+    )
+    with opened() as room:
+        actor = acting(room, as_party)
+        transport = LocalPsiTransport(room, actor)
+        with console.status("running the protocol, then waiting for the owner's review…"):
+            if mode == "sum":
+                learned = run_psi_sum(
+                    transport,
+                    contract_id=contract,
+                    raw_ids=raw,
+                    keys=keys,
+                    recipient=actor.organisation or actor.name,
+                    wait_seconds=wait_seconds,
+                )
+            else:
+                learned = run_psi(
+                    transport,
+                    contract_id=contract,
+                    raw_ids=raw,
+                    mode=PsiRevealMode(mode),
+                    keys=keys,
+                    recipient=actor.organisation or actor.name,
+                    wait_seconds=wait_seconds,
+                )
+    print_learned(learned)
+    if learned.matched_ids is not None and out is not None:
+        out.write_text("\n".join(learned.matched_ids) + "\n", encoding="utf-8")
+        console.print(f"  the {len(learned.matched_ids):,} matching identifiers are in {out}")
