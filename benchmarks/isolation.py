@@ -16,7 +16,7 @@ within a round the variants take turns, so load from other work on a shared
 machine falls on all of them alike.
 Run as root on a machine with the runtime built (scripts/build-images.sh):
 
-    .venv/bin/python benchmarks/sandbox.py [--repeat 15] [--heavy-repeat 2] [--groupbys N]
+    .venv/bin/python benchmarks/isolation.py [--repeat 15] [--heavy-repeat 2] [--groupbys N]
 """
 
 from __future__ import annotations
