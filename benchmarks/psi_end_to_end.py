@@ -23,7 +23,15 @@ import pyarrow.parquet as pq
 
 from contracts import ActionKind, PsiRevealMode
 from jobs import Decision, JobState
-from jobs.psi import IdentifierKind, normalise_ids
+from jobs.psi import (
+    IdentifierKind,
+    OwnerValues,
+    PsiLimits,
+    PsiSumOwner,
+    PsiSumPartner,
+    normalise_identifier,
+    normalise_ids,
+)
 from kms import generate_party_keys, load_party_key_file
 from sealroom.client.psi_run import run_psi, run_psi_sum
 from sealroom.config import load_settings
@@ -47,7 +55,7 @@ ADMIN, OWNER, PARTNER = (
 )
 
 
-def world(home: Path, rows: int) -> tuple[Sealroom, object, list[str], list[str]]:
+def world(home: Path, rows: int) -> tuple[Sealroom, object, list[str], list[str], list[float]]:
     settings = load_settings(home=home)
     initialise(
         settings,
@@ -83,7 +91,7 @@ def world(home: Path, rows: int) -> tuple[Sealroom, object, list[str], list[str]
     table = pq.read_table(data)
     ids = partner_ids(table, rows // 2, rows - rows // 2, seed=9)
     owner_ids = [str(v) for v in table.column("mobile").to_pylist()]
-    return room, partner, ids, owner_ids
+    return room, partner, ids, owner_ids, table.column("spend_cny").to_pylist()
 
 
 def reviewer(room: Sealroom, stop: threading.Event) -> None:
@@ -107,6 +115,18 @@ def raw_cardinality(owner: list[str], partner: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def raw_psi_sum(owner: list[str], spend: list[float], partner: list[str]) -> float:
+    """The PSI-sum parties called directly, in one process, no store, no review."""
+    start = time.perf_counter()
+    limits = PsiLimits(1, 1)
+    values = OwnerValues.from_columns(owner, {"spend_cny": spend})
+    owner_side, partner_side = PsiSumOwner("raw", limits, values), PsiSumPartner("raw", limits)
+    reply = owner_side.reply(partner_side.hello(partner))
+    totals = owner_side.reveal(partner_side.aggregate(reply))
+    partner_side.finish(totals)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000)
@@ -114,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         print(f"setting up a store with {args.rows:,} customers…", flush=True)
-        room, partner_keys, ids, owner_ids = world(Path(tmp), args.rows)
+        room, partner_keys, ids, owner_ids, spend = world(Path(tmp), args.rows)
         owner_norm = list(normalise_ids(owner_ids, IdentifierKind.MOBILE, cap=10**7).ids)
         partner_norm = list(normalise_ids(ids, IdentifierKind.MOBILE, cap=10**7).ids)
         stop = threading.Event()
@@ -142,9 +162,13 @@ def main() -> None:
             )
         through = time.perf_counter() - start
         stop.set()
-        raw = raw_cardinality(owner_norm, partner_norm)
+        if args.mode == "cardinality":
+            raw, label = raw_cardinality(owner_norm, partner_norm), "openmined-psi cardinality"
+        else:
+            owner_rows = [normalise_identifier(m, IdentifierKind.MOBILE) for m in owner_ids]
+            raw, label = raw_psi_sum(owner_rows, spend, partner_norm), "PSI-sum parties"
         print(f"{args.mode} {args.rows:,} x {len(ids):,}: overlap {learned.intersection_size:,}")
-        print(f"  raw openmined-psi cardinality, one process: {raw:7.2f} s")
+        print(f"  raw {label}, one process: {raw:7.2f} s")
         print(
             f"  through Sealroom (gate, decrypt, review, seal, verify): {through:7.2f} s "
             f"({through / raw:.2f}x raw)"
