@@ -7,7 +7,7 @@ runs it under uvicorn and tests run it on loopback the same way.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from sealroom import __version__
 from sealroom.api.audit_denials import record_denial
@@ -114,17 +115,21 @@ async def on_unexpected(request: Request, err: Exception) -> JSONResponse:
     )
 
 
-def _upload_matcher(app: FastAPI) -> Any:
+def _body_kinds(app: FastAPI) -> Callable[[Scope], str | None]:
+    """Which kind of body the route a request matches takes (raw bodies get larger caps)."""
     table = app.state.route_table
-    uploads = [s for s in table.specs if s.body == "upload"]
-    routes = [r for r in app.router.routes if getattr(r, "path", None) in {s.path for s in uploads}]
+    raw = {(s.method, s.path): s.body for s in table.specs if s.body in ("upload", "psi")}
+    routes = [
+        (r, kind)
+        for r in app.router.routes
+        for (method, path), kind in raw.items()
+        if getattr(r, "path", None) == path and method in (getattr(r, "methods", None) or ())
+    ]
 
-    def is_upload(scope: Scope) -> bool:
-        if scope.get("method") != "POST":
-            return False
-        return any(r.matches(scope)[0].name == "FULL" for r in routes)
+    def body_kind(scope: Scope) -> str | None:
+        return next((kind for r, kind in routes if r.matches(scope)[0] is Match.FULL), None)
 
-    return is_upload
+    return body_kind
 
 
 def create_app(room: Sealroom, limits: ApiLimits | None = None) -> FastAPI:
@@ -148,7 +153,7 @@ def create_app(room: Sealroom, limits: ApiLimits | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ValidationError, on_validation_error)
     app.add_exception_handler(Exception, on_unexpected)
-    app.add_middleware(BodyLimit, limits=limits, is_upload=_upload_matcher(app))
+    app.add_middleware(BodyLimit, limits=limits, body_kind=_body_kinds(app))
     _add_problem_schema(app)
     return app
 

@@ -38,6 +38,8 @@ class Rate:
 class ApiLimits:
     max_json_bytes: int = 2 * MIB  # a job's code (1 MiB) as JSON text
     max_upload_bytes: int = 4 * 1024 * MIB
+    # A PSI request for the largest partner set the protocol accepts (10 million ids).
+    max_psi_message_bytes: int = 512 * MIB
     # An upload that sends nothing for this long is dropped (slow-loris uploads).
     upload_idle_seconds: float = 30.0
     keep_alive_seconds: int = 5
@@ -95,20 +97,28 @@ class RateLimiter:
 
 
 class BodyLimit:
-    """ASGI middleware: caps each request body by its declared and its actual length."""
+    """ASGI middleware: caps each request body by its declared and its actual length.
 
-    def __init__(self, app: AsgiApp, limits: ApiLimits, is_upload: Callable[[Scope], bool]):
+    ``body_kind`` names the kind of body the matched route takes (``upload``,
+    ``psi``, anything else is capped as JSON).
+    """
+
+    def __init__(
+        self, app: AsgiApp, limits: ApiLimits, body_kind: Callable[[Scope], str | None]
+    ) -> None:
         self.app = app
-        self.limits = limits
-        self.is_upload = is_upload
+        self.body_kind = body_kind
+        self.caps = {
+            "upload": (limits.max_upload_bytes, "upload"),
+            "psi": (limits.max_psi_message_bytes, "protocol message"),
+        }
+        self.default = (limits.max_json_bytes, "request body")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        upload = self.is_upload(scope)
-        cap = self.limits.max_upload_bytes if upload else self.limits.max_json_bytes
-        what = "upload" if upload else "request body"
+        cap, what = self.caps.get(self.body_kind(scope) or "", self.default)
         declared = _content_length(scope)
         received = 0
 

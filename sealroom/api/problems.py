@@ -37,6 +37,19 @@ from jobs.errors import (
     ReviewRefused,
     SampleRulesMismatch,
 )
+from jobs.psi.errors import (
+    EngineUnavailable,
+    IntersectionTooSmall,
+    MalformedMessage,
+    MessageReplayed,
+    ModeNotAllowed,
+    PartnerSetTooSmall,
+    ProtocolAborted,
+    PsiError,
+    SessionMismatch,
+    SetTooLarge,
+    UnexpectedMessage,
+)
 from kms import (
     BadSignature,
     KeyDeviceUnavailable,
@@ -166,6 +179,18 @@ ERROR_KINDS: Mapping[type[BaseException], ProblemKind] = {
     SampleRulesMismatch: UNPROCESSABLE,
     OutputUnreadable: UNPROCESSABLE,
     ReceiptInvalid: UNPROCESSABLE,
+    # PSI: the partner's protocol messages are input like any other
+    PsiError: UNPROCESSABLE,
+    EngineUnavailable: UNAVAILABLE,
+    SetTooLarge: TOO_LARGE,
+    PartnerSetTooSmall: UNPROCESSABLE,
+    IntersectionTooSmall: UNPROCESSABLE,
+    ModeNotAllowed: FORBIDDEN,
+    MalformedMessage: BAD_REQUEST,
+    SessionMismatch: CONFLICT,
+    MessageReplayed: CONFLICT,
+    UnexpectedMessage: CONFLICT,
+    ProtocolAborted: CONFLICT,
     # sandbox
     SandboxError: SERVER_FAULT,
     InvalidJobSpec: BAD_REQUEST,
@@ -179,6 +204,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     KmsError,
     ContractError,
     JobError,
+    PsiError,
     SandboxError,
 )
 

@@ -26,11 +26,12 @@ from sealroom.api.rules import Public, Rule
 from sealroom.service.context import Sealroom
 from sealroom.service.tokens import Principal, TokenRejected, authenticate
 
-BodyKind = Literal["json", "yaml", "upload"]
+BodyKind = Literal["json", "yaml", "upload", "psi"]
 CONTENT_TYPES: dict[BodyKind, tuple[str, ...]] = {
     "json": ("application/json",),
     "yaml": ("application/yaml", "application/x-yaml", "text/yaml"),
     "upload": ("application/vnd.apache.parquet", "application/x-parquet", "text/csv"),
+    "psi": ("application/octet-stream",),
 }
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `srt_<id>_<secret>`.")
@@ -134,6 +135,7 @@ class RouteTable:
         status_code: int = 200,
         response_model: Any = None,
         openapi_extra: dict[str, Any] | None = None,
+        responses: dict[int | str, dict[str, Any]] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         spec = RouteSpec(method, path, rule, summary, body, rate)
 
@@ -149,7 +151,7 @@ class RouteTable:
                 dependencies=dependencies,
                 status_code=status_code,
                 response_model=response_model,
-                responses=PROBLEM_RESPONSES,
+                responses={**PROBLEM_RESPONSES, **(responses or {})},
                 openapi_extra=openapi_extra,
                 tags=[tag],
             )

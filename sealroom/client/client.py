@@ -17,6 +17,7 @@ import os
 import time
 import urllib.parse
 from collections.abc import Iterator, Mapping
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -64,6 +65,8 @@ from sealroom.client.models import (
     NewVote,
     PartyInfo,
     PlatformStep,
+    PsiOpen,
+    PsiRunInfo,
     PublicKeysInfo,
     ReviewInfo,
     SealedResultInfo,
@@ -385,7 +388,7 @@ class Client:
         with (
             self._console.status(f"waiting for {contract_id} to become {state}", spinner="dots")
             if self._progress
-            else _nothing()
+            else nullcontext()
         ):
             while True:
                 info = self.contract(contract_id)
@@ -441,7 +444,7 @@ class Client:
         """Waits (with a spinner) until the job leaves submitted/queued/running."""
         deadline = time.monotonic() + timeout
         status = self._console.status(f"waiting for {job_id}", spinner="dots")
-        with status if self._progress else _nothing():
+        with status if self._progress else nullcontext():
             while True:
                 info = self.job(job_id)
                 if info.finished:
@@ -475,6 +478,30 @@ class Client:
     def sealed_result(self, job_id: str) -> SealedResultInfo:
         """The released result sealed to the caller's key (open it with ``Partner``)."""
         return self._get(f"/v1/jobs/{_seg(job_id)}/result", SealedResultInfo)
+
+    # -- PSI (the partner's side runs in sealroom.client.psi_run) ---------------
+
+    def open_psi(
+        self,
+        contract_id: str,
+        *,
+        kind: str = "psi",
+        partner_set_size: int,
+        mode: str | None = None,
+    ) -> PsiRunInfo:
+        body = PsiOpen(kind=kind, partner_set_size=partner_set_size, mode=mode)
+        return self._post(f"/v1/contracts/{_seg(contract_id)}/psi", PsiRunInfo, body)
+
+    def psi_message(self, job_id: str, message: bytes) -> bytes | None:
+        """Sends one protocol message; the owner's reply, or None when there is none."""
+        response = self._send(
+            "POST",
+            f"/v1/psi/{_seg(job_id)}/messages",
+            content=message,
+            headers={"Content-Type": "application/octet-stream"},
+            timeout=httpx.Timeout(600.0, connect=5.0),
+        )
+        return None if response.status_code == 204 else response.content
 
     # -- audit ----------------------------------------------------------------
 
@@ -512,14 +539,6 @@ def write_files(out_dir: Path, files: dict[str, bytes]) -> None:
     for name, data in files.items():
         target = out_dir / Path(name).name  # a name from the server never picks the directory
         target.write_bytes(data)
-
-
-class _nothing:  # noqa: N801 - stands in for a context manager
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def public_keys_json(keys: PartyPublicKeys) -> str:

@@ -406,6 +406,28 @@ class SealedResultInfo(Wire):
     receipt: str = Field(description="The platform-signed receipt, base64.")
 
 
+class PsiOpen(Wire):
+    """The partner opens a PSI or PSI-sum run; its set size is checked by the gate."""
+
+    kind: Literal["psi", "psi_sum"] = "psi"
+    partner_set_size: Annotated[int, Field(ge=0, le=10_000_000)]
+    mode: Literal["cardinality", "intersection"] | None = None
+
+
+class PsiRunInfo(Wire):
+    job_id: str
+    kind: str
+    mode: str | None
+    key_column: str
+    identifier_kind: str
+    value_columns: list[str]
+    min_partner_set_size: int
+    min_intersection_size: int
+
+    def __repr__(self) -> str:
+        return f"PsiRun({self.job_id} {self.kind} on {self.key_column})"
+
+
 class Health(Wire):
     status: Literal["ok"]
     version: str

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from contracts import ActionKind, Role
+from contracts import ActionKind, PsiRevealMode, Role
 from jobs import OpenedResult, open_result
 from kms import (
     PartyKeyPair,
@@ -24,6 +26,9 @@ from kms import (
 )
 from sealroom.client.client import Client, write_files
 from sealroom.client.models import ContractInfo
+
+if TYPE_CHECKING:
+    from sealroom.client.psi_run import PartnerLearned
 
 
 def public_key_file(key_file: Path) -> Path:
@@ -114,3 +119,55 @@ class Partner:
     def _published_platform_key(self) -> PartyPublicKeys:
         keys = self.client.party("platform").public_keys
         return PartyPublicKeys.from_json(keys.model_dump())
+
+    def run_psi(
+        self,
+        contract_id: str,
+        raw_ids: Sequence[str | None],
+        *,
+        mode: str = "cardinality",
+        platform_key: PartyPublicKeys | None = None,
+        wait_seconds: float = 3600.0,
+        poll_seconds: float = 2.0,
+    ) -> PartnerLearned:
+        """PSI with this party's identifiers, which never leave this process.
+
+        Blocks until the owner's review releases the result. Imported here: PSI needs
+        the `psi` extra, and the rest of the client does not.
+        """
+        from sealroom.client.psi_http import HttpPsiTransport  # noqa: PLC0415
+        from sealroom.client.psi_run import run_psi  # noqa: PLC0415
+
+        return run_psi(
+            HttpPsiTransport(self.client, platform_key),
+            contract_id=contract_id,
+            raw_ids=raw_ids,
+            mode=PsiRevealMode(mode),
+            keys=self._keys,
+            recipient=self.party,
+            wait_seconds=wait_seconds,
+            poll_seconds=poll_seconds,
+        )
+
+    def run_psi_sum(
+        self,
+        contract_id: str,
+        raw_ids: Sequence[str | None],
+        *,
+        platform_key: PartyPublicKeys | None = None,
+        wait_seconds: float = 3600.0,
+        poll_seconds: float = 2.0,
+    ) -> PartnerLearned:
+        """Sum, count and mean of the owner's value columns over the overlap."""
+        from sealroom.client.psi_http import HttpPsiTransport  # noqa: PLC0415
+        from sealroom.client.psi_run import run_psi_sum  # noqa: PLC0415
+
+        return run_psi_sum(
+            HttpPsiTransport(self.client, platform_key),
+            contract_id=contract_id,
+            raw_ids=raw_ids,
+            keys=self._keys,
+            recipient=self.party,
+            wait_seconds=wait_seconds,
+            poll_seconds=poll_seconds,
+        )

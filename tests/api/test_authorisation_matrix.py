@@ -54,6 +54,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "job-role:scientist:write": frozenset({"scientist"}),
     "job-role:scientist:read": frozenset({"scientist"}),
     "job-role:recipient:read": frozenset({"recipient"}),
+    "job-role:recipient:write": frozenset({"recipient"}),
+    "contract-role:recipient:write": frozenset({"recipient"}),
     "contract-role:scientist:write": frozenset({"scientist"}),
     "contract-role:owner,platform,reviewer,scientist:read": CONTRACT_PARTIES - {"recipient"},
     "job-role:owner,platform,reviewer,scientist:read": CONTRACT_PARTIES - {"recipient"},
@@ -161,6 +163,15 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         "json": {"code_hash": "sha256:" + "0" * 64},
     },
     ("GET", "/v1/jobs/{job_id}/result"): lambda c: {"path": {"job_id": c.world.jobs["queued"]}},
+    ("POST", "/v1/contracts/{contract_id}/psi"): lambda c: {
+        "path": {"contract_id": "c-12"},
+        "json": {"kind": "psi", "partner_set_size": 3, "mode": "cardinality"},  # too small
+    },
+    ("POST", "/v1/psi/{job_id}/messages"): lambda c: {
+        "path": {"job_id": c.world.jobs["psi"]},
+        "content": b"not a protocol message",
+        "headers": {"Content-Type": "application/octet-stream"},
+    },
     ("GET", "/v1/audit/export"): lambda c: {},
     ("GET", "/v1/audit/events"): lambda c: {"params": {"limit": 5}},
 }

@@ -173,3 +173,22 @@ def test_a_server_that_does_not_answer_is_named_in_the_error() -> None:
         pytest.raises(ServerUnreachable, match=r"no Sealroom server answers at http://127.0.0.1:1"),
     ):
         client.health()
+
+
+def test_raw_bodies_get_their_own_caps_and_everything_else_the_json_cap() -> None:
+    from fastapi import FastAPI
+
+    from sealroom.api.app import _body_kinds
+    from sealroom.api.routes import build_route_table
+
+    app = FastAPI()
+    app.state.route_table = build_route_table(app.router)
+    kind = _body_kinds(app)
+
+    def scope(method: str, path: str) -> dict[str, object]:
+        return {"type": "http", "method": method, "path": path, "root_path": ""}
+
+    assert kind(scope("POST", "/v1/datasets/customers")) == "upload"
+    assert kind(scope("POST", "/v1/psi/j-1/messages")) == "psi"
+    assert kind(scope("GET", "/v1/datasets/customers")) is None
+    assert kind(scope("POST", "/v1/tokens")) is None

@@ -88,6 +88,7 @@ def test_the_story_runs_end_to_end_through_the_api(
     )
     accepted = partner.accept("c-12")
     assert accepted.state == "active"
+    assert owner.wait_for_contract("c-12", "active", poll=0.1).steps == accepted.steps
     assert "active" in repr(accepted) and "globex-uk" in accepted._repr_html_()
 
     # Every signature verifies offline from the downloaded file alone.

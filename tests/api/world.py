@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from contracts import ActionKind, RunMode
+from contracts import ActionKind, JobKind, PsiRevealMode, RunMode
 from kms import PartyKeyPair, generate_party_keys, load_party_key_file
 from sealroom.config import load_settings
 from sealroom.data import customers_parquet
@@ -30,6 +30,7 @@ from sealroom.service.contracts import propose_contract, take_step
 from sealroom.service.datasets import register_dataset
 from sealroom.service.jobs import cancel_job, submit_job
 from sealroom.service.parties import IssueKeys, PartyKind, RegisterKeys, add_party
+from sealroom.service.psi import open_psi
 from sealroom.service.setup import initialise
 from sealroom.service.tokens import issue_token, revoke_token
 from sealroom.store.database import transaction
@@ -109,7 +110,7 @@ def build_matrix_world(home: Path, database_url: str, *, active: bool = True) ->
     """Every role of the matrix, the dataset registered and the contract proposed.
 
     With ``active``, the contract is approved and accepted and the scientist has
-    one queued debug job and one it cancelled.
+    one queued debug job and one it cancelled; the partner has opened a PSI run.
     """
     room = open_room(home, database_url)
     world = World(home, room)
@@ -136,6 +137,10 @@ def build_matrix_world(home: Path, database_url: str, *, active: bool = True) ->
             job = submit_job(room, SCIENTIST, "c-12", DEBUG_CODE, "probe.py", RunMode.DEBUG)
             world.jobs[name] = job.job_id
         cancel_job(room, SCIENTIST, world.jobs["cancelled"])
+        psi = open_psi(
+            room, partner, "c-12", JobKind.PSI, partner_set_size=500, mode=PsiRevealMode.CARDINALITY
+        )
+        world.jobs["psi"] = psi.job_id
     for role, (name, _, _, scopes) in MATRIX_PARTIES.items():
         world.tokens[role] = issue_token(room, ADMIN, party=name, scopes=scopes).token
     world.tokens["admin"] = admin_token(room)
