@@ -47,17 +47,21 @@ def new_data_key(
     return key
 
 
-def load_data_key(session: Session, room: Sealroom, key_id: str) -> DataKey:
-    rec = session.get(DataKeyRecord, key_id)
-    assert rec is not None, f"data key {key_id} is referenced but missing"
-    wrapped = WrappedDataKey(
+def wrapped_key(rec: DataKeyRecord) -> WrappedDataKey:
+    """A stored data key as the KMS takes it: wrapped, with the context it is bound to."""
+    return WrappedDataKey(
         key_id=rec.key_id,
         master_key_id=rec.master_key_id,
         algorithm=rec.algorithm,  # type: ignore[arg-type]
         wrapped=rec.wrapped,
         context=rec.context.encode(),
     )
-    return open_data_key(room.keyring(), wrapped, rec.context.encode())
+
+
+def load_data_key(session: Session, room: Sealroom, key_id: str) -> DataKey:
+    rec = session.get(DataKeyRecord, key_id)
+    assert rec is not None, f"data key {key_id} is referenced but missing"
+    return open_data_key(room.keyring(), wrapped_key(rec), rec.context.encode())
 
 
 def write_blob(room: Sealroom, key: DataKey, label: str, data: bytes, prefix: str) -> str:

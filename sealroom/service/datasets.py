@@ -29,7 +29,6 @@ from kms import (
     StreamSummary,
     WrappedDataKey,
     create_data_key,
-    open_data_key,
 )
 from sealroom.audit.events import JsonValue
 from sealroom.datasets import TableLimits, TableProfile, inspect_table
@@ -42,6 +41,7 @@ from sealroom.errors import (
     PermissionDenied,
 )
 from sealroom.service.actors import Actor
+from sealroom.service.blobs import load_data_key
 from sealroom.service.context import Sealroom
 from sealroom.service.names import validate_name
 from sealroom.service.recording import record
@@ -438,17 +438,8 @@ def show_dataset(room: Sealroom, name: str, version: int | None = None) -> Datas
 def open_dataset_reader(room: Sealroom, view: DatasetView) -> tuple[DecryptingReader, BinaryIO]:
     """A streaming reader of the plaintext canonical Parquet (callers close both)."""
     with room.sessions() as session:
-        key_rec = session.get(DataKeyRecord, view.data_key_id)
+        data_key = load_data_key(session, room, view.data_key_id)
         rec, _, _ = _load_version(session, view.name, view.version)
-    assert key_rec is not None
-    wrapped = WrappedDataKey(
-        key_id=key_rec.key_id,
-        master_key_id=key_rec.master_key_id,
-        algorithm=key_rec.algorithm,  # type: ignore[arg-type]
-        wrapped=key_rec.wrapped,
-        context=key_rec.context.encode(),
-    )
-    data_key = open_data_key(room.keyring(), wrapped, key_rec.context.encode())
     blob = (room.settings.blob_dir / rec.blob_name).open("rb")
     return DecryptingReader(blob, data_key, view.label), blob
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from kms import WrappedDataKey, read_backup, rewrap_data_key, write_backup
+from kms import read_backup, rewrap_data_key, write_backup
 from sealroom.service.actors import Actor, require_admin
+from sealroom.service.blobs import wrapped_key
 from sealroom.service.context import Sealroom
 from sealroom.service.recording import record
 from sealroom.service.service_keys import rewrap_service_keys
@@ -24,16 +25,6 @@ class RotationReport:
     retired: tuple[str, ...]
 
 
-def _wrapped(rec: DataKeyRecord) -> WrappedDataKey:
-    return WrappedDataKey(
-        key_id=rec.key_id,
-        master_key_id=rec.master_key_id,
-        algorithm=rec.algorithm,  # type: ignore[arg-type]
-        wrapped=rec.wrapped,
-        context=rec.context.encode(),
-    )
-
-
 def rotate_master_key(room: Sealroom, actor: Actor, *, retire_old: bool = True) -> RotationReport:
     """A new master key; every data key re-wrapped under it; the data files untouched.
 
@@ -47,7 +38,7 @@ def rotate_master_key(room: Sealroom, actor: Actor, *, retire_old: bool = True) 
     with transaction(room.sessions) as session:
         rows = session.scalars(select(DataKeyRecord)).all()
         for rec in rows:
-            fresh = rewrap_data_key(keyring, _wrapped(rec), rec.context.encode())
+            fresh = rewrap_data_key(keyring, wrapped_key(rec), rec.context.encode())
             rec.master_key_id = fresh.master_key_id
             rec.wrapped = fresh.wrapped
             rec.rewrapped_at = room.clock()
@@ -77,7 +68,7 @@ def backup_keys(room: Sealroom, actor: Actor, path: Path) -> int:
     require_admin(actor, "back up the key store")
     with transaction(room.sessions) as session:
         rows = session.scalars(select(DataKeyRecord).order_by(DataKeyRecord.key_id)).all()
-        write_backup(path, room.keyring(), [_wrapped(r) for r in rows])
+        write_backup(path, room.keyring(), [wrapped_key(r) for r in rows])
         record(
             session,
             at=room.clock(),
