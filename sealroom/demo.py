@@ -1,8 +1,12 @@
 """`sealroom demo`: the stories on bundled synthetic data, as the parties would act.
 
-Each party has its own identity and keys; the partner's keys are generated in its
-own directory (standing in for its machine abroad) and only the public half is
-registered. Stories not built yet are named at the end.
+Each party has its own identity and keys. The API is served for real by uvicorn
+on loopback, and the partner acts only through it: its keys are generated in its
+own directory (standing in for its machine abroad), only the public half is
+registered, and it holds its own API token, signs its acceptance, runs its side
+of PSI and opens its sealed results with the SDK (``sealroom.client``). The
+owner's staff and the platform act through the service layer beside the data.
+Stories not built yet are named at the end.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,16 +25,19 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.rule import Rule
 
-from contracts import ActionKind, PsiRevealMode, RunMode
-from jobs import Decision, JobState, code_hash, open_result
+from contracts import ActionKind, RunMode
+from jobs import Decision, JobState, code_hash
 from jobs.psi import IdentifierKind, normalise_identifier
-from kms import generate_party_keys, load_party_key_file, save_party_key_file
+from kms import PartyKeyPair, PartyPublicKeys, load_party_key_file
+from sealroom.api import create_app
+from sealroom.api.loopback import serve_on_loopback
 from sealroom.audit import tree_head_to_json
 from sealroom.cli.audit_commands import audit_table
 from sealroom.cli.contract_commands import contract_table
 from sealroom.cli.dataset_commands import classification_table, human_bytes, summary_table
 from sealroom.cli.job_commands import check_report_table
-from sealroom.client.psi_run import PartnerLearned, run_psi, run_psi_sum
+from sealroom.client import Client, Partner, create_key_file, read_public_key_file
+from sealroom.client.psi_run import PartnerLearned
 from sealroom.config import load_settings
 from sealroom.datasets.synthetic import partner_ids
 from sealroom.service.actors import Actor
@@ -41,20 +49,20 @@ from sealroom.service.audit_log import (
     verify_export,
 )
 from sealroom.service.context import Sealroom
-from sealroom.service.contracts import propose_contract, take_step
+from sealroom.service.contracts import propose_contract, show_contract, take_step
 from sealroom.service.datasets import register_dataset, verify_dataset
 from sealroom.service.job_runner import run_next_job
 from sealroom.service.jobs import JobView, debug_outputs, list_jobs, submit_job
 from sealroom.service.keys import rotate_master_key
 from sealroom.service.ledger import ledger_rows
 from sealroom.service.parties import IssueKeys, RegisterKeys, add_party
-from sealroom.service.psi_local import LocalPsiTransport
-from sealroom.service.results import download_result
 from sealroom.service.reviews import approve_code, vote
 from sealroom.service.setup import initialise
+from sealroom.service.tokens import issue_token
 
 DEMO_PASSPHRASE = "demo-only-passphrase"  # noqa: S105 - synthetic demo identities
 
+PARTNER = "globex-uk"
 NOT_BUILT_YET = ("story 4 (secure aggregation across owners, CKKS under a KMS-held key)",)
 PSI_OVERLAP, PSI_EXTRA = 300, 700
 JOBS = importlib.resources.files("sealroom") / "data" / "jobs"
@@ -89,11 +97,16 @@ def run_demo(console: Console) -> None:
     )
     room = Sealroom.open(settings, lambda: DEMO_PASSPHRASE)
     try:
-        _story_parties(console, room, parties_dir)
-        _story_register(console, room)
-        _story_contract(console, room, parties_dir)
-        _story_analysis(console, room, parties_dir)
-        _story_overlap(console, room, parties_dir)
+        room.keyring()  # opened once, before request threads share the room
+        with serve_on_loopback(create_app(room)) as url:
+            console.print(f"REST API served by uvicorn on {url} (OpenAPI at {url}/openapi.json)")
+            machine = _story_parties(console, room, parties_dir)
+            with machine.client(url) as client:
+                partner = Partner(client, PARTNER, machine.keys())
+                _story_register(console, room)
+                _story_contract(console, room, parties_dir, partner)
+                _story_analysis(console, room, machine, partner)
+                _story_overlap(console, room, machine, partner)
         _story_audit(console, room, home / "audit-export")
     finally:
         room.close()
@@ -104,7 +117,40 @@ def run_demo(console: Console) -> None:
     console.print(f"\nInspect it yourself: SEALROOM_HOME={home} sealroom dataset show customers")
 
 
-def _story_parties(console: Console, room: Sealroom, parties_dir: Path) -> None:
+@dataclass(frozen=True)
+class PartnerMachine:
+    """What lives on the partner's own machine abroad: its key file and its token.
+
+    The platform's public key is pinned here too, as the partner received it out
+    of band, so that a sealed result proves it came from this platform.
+    """
+
+    directory: Path
+
+    @property
+    def key_file(self) -> Path:
+        return self.directory / f"{PARTNER}.key"
+
+    @property
+    def token_file(self) -> Path:
+        return self.directory / "api-token"
+
+    @property
+    def platform_key_file(self) -> Path:
+        return self.directory / "platform.pub.json"
+
+    def keys(self) -> PartyKeyPair:
+        return load_party_key_file(self.key_file, DEMO_PASSPHRASE)
+
+    def platform_key(self) -> PartyPublicKeys:
+        return read_public_key_file(self.platform_key_file)
+
+    def client(self, url: str) -> Client:
+        token = self.token_file.read_text(encoding="utf-8").strip()
+        return Client(url, token, progress=False)
+
+
+def _story_parties(console: Console, room: Sealroom, parties_dir: Path) -> PartnerMachine:
     console.print(Rule("Parties, each with its own keys"))
     admin = Actor("admin", True, "platform")
     add_party(
@@ -125,18 +171,23 @@ def _story_parties(console: Console, room: Sealroom, parties_dir: Path) -> None:
         keys=IssueKeys(parties_dir / "alice.key", DEMO_PASSPHRASE),
     )
     # The partner generates its pair on its own machine; only the public half travels.
-    partner_dir = parties_dir / "globex-uk-machine"
-    partner_dir.mkdir(mode=0o700)
-    partner_keys = generate_party_keys()
-    save_party_key_file(partner_dir / "globex-uk.key", partner_keys, DEMO_PASSPHRASE)
-    (partner_dir / "globex-uk.key.pub.json").write_text(json.dumps(partner_keys.public.to_json()))
+    machine = PartnerMachine(parties_dir / f"{PARTNER}-machine")
+    machine.directory.mkdir(mode=0o700)
+    public = create_key_file(machine.key_file, DEMO_PASSPHRASE)
     add_party(
         room,
         admin,
-        name="globex-uk",
+        name=PARTNER,
         kind="organisation",
         display_name="Globex (London), partner",
-        keys=RegisterKeys(partner_keys.public),
+        keys=RegisterKeys(public),
+    )
+    # What travels back: an API token (shown once) and the platform's public key.
+    issued = issue_token(room, admin, party=PARTNER, label="demo: the partner's client")
+    machine.token_file.touch(mode=0o600)
+    machine.token_file.write_text(issued.token + "\n", encoding="utf-8")
+    machine.platform_key_file.write_text(
+        json.dumps(platform_public_keys(room).to_json()), encoding="utf-8"
     )
     for name, how in (
         ("platform", "issued at init; private half held wrapped by the service"),
@@ -146,6 +197,11 @@ def _story_parties(console: Console, room: Sealroom, parties_dir: Path) -> None:
         ("globex-uk", "generated on the partner's machine; only the public half registered"),
     ):
         console.print(f"  {name:<10} {how}")
+    console.print(
+        f"  globex-uk also received API token {issued.view.token_id} "
+        f"(scopes {', '.join(issued.view.scopes)}): from here on it acts only over HTTP"
+    )
+    return machine
 
 
 def _story_register(console: Console, room: Sealroom) -> None:
@@ -172,7 +228,7 @@ def _story_register(console: Console, room: Sealroom) -> None:
     console.print("[green]ok[/] the dataset still decrypts under the new master key")
 
 
-def _story_contract(console: Console, room: Sealroom, parties_dir: Path) -> None:
+def _story_contract(console: Console, room: Sealroom, parties_dir: Path, partner: Partner) -> None:
     console.print(Rule("A data contract: proposed, dual-approved, accepted"))
     owner = Actor("acme-cn", False, None)
     view = propose_contract(room, owner, CONTRACT.read_text("utf-8"), "customer-insights.yaml")
@@ -184,17 +240,12 @@ def _story_contract(console: Console, room: Sealroom, parties_dir: Path) -> None
         room, Actor("admin", True, "platform"), view.contract.id, ActionKind.APPROVE, keys=None
     )
     console.print(f"the platform approved with the service key: {view.state}")
-    partner_keys = load_party_key_file(
-        parties_dir / "globex-uk-machine" / "globex-uk.key", DEMO_PASSPHRASE
+    accepted = partner.accept(view.contract.id)
+    console.print(
+        f"globex-uk checked the contract's hash and its pinned key on its machine, signed "
+        f"its acceptance there and sent it over HTTP: {accepted.state}"
     )
-    view = take_step(
-        room,
-        Actor("globex-uk", False, None),
-        view.contract.id,
-        ActionKind.ACCEPT,
-        keys=partner_keys,
-    )
-    console.print(contract_table(view))
+    console.print(contract_table(show_contract(room, view.contract.id)))
 
 
 def _story_audit(console: Console, room: Sealroom, out: Path) -> None:
@@ -225,7 +276,9 @@ def _run(console: Console, room: Sealroom, code: str, mode: RunMode) -> JobView:
     return done
 
 
-def _story_analysis(console: Console, room: Sealroom, parties_dir: Path) -> None:
+def _story_analysis(
+    console: Console, room: Sealroom, machine: PartnerMachine, partner: Partner
+) -> None:
     console.print(Rule("Story 1: debug on a masked sample, real run, dual review, sealed release"))
     owner, platform = Actor("acme-cn", False, None), Actor("admin", True, "platform")
     debug = _run(console, room, "spend_by_segment.py", RunMode.DEBUG)
@@ -246,18 +299,11 @@ def _story_analysis(console: Console, room: Sealroom, parties_dir: Path) -> None
     released = vote(room, platform, real.job_id, Decision.APPROVE)
     console.print(f"acme-cn and the platform approved {real.job_id}: {released.state.value}")
 
-    partner = Actor("globex-uk", False, None)
-    sealed = download_result(room, partner, real.job_id)
-    keys = load_party_key_file(parties_dir / "globex-uk-machine" / "globex-uk.key", DEMO_PASSPHRASE)
-    opened = open_result(
-        sealed.sealed,
-        job_id=real.job_id,
-        recipient="globex-uk",
-        keys=keys,
-        platform_key=platform_public_keys(room).ed25519,
-    )
+    out = machine.directory / "results" / real.job_id
+    opened = partner.download_result(real.job_id, out, platform_key=machine.platform_key())
     console.print(
-        f"globex-uk opened the copy sealed to its key; receipt verified "
+        f"globex-uk downloaded over HTTP and opened the copy sealed to its key in {out}; "
+        f"receipt verified against the pinned platform key "
         f"(code {opened.receipt.code_hash[:19]}…, approvals "
         f"{', '.join(a.reviewer for a in opened.receipt.approvals)}):"
     )
@@ -272,7 +318,10 @@ def _story_analysis(console: Console, room: Sealroom, parties_dir: Path) -> None
 def _partner_in_background(
     work: Callable[[], PartnerLearned],
 ) -> tuple[threading.Thread, list[PartnerLearned]]:
-    """The partner's client runs abroad; here, beside the reviewers, in a thread."""
+    """The partner's client runs abroad; here, beside the reviewers, in a thread.
+
+    It talks to the owner's server only over HTTP, exactly as from another country.
+    """
     learned: list[PartnerLearned] = []
     thread = threading.Thread(target=lambda: learned.append(work()), daemon=True)
     thread.start()
@@ -290,7 +339,9 @@ def _review_when_waiting(room: Sealroom, voters: list[Actor], thread: threading.
     raise RuntimeError("the partner's run ended before its result reached review")
 
 
-def _story_overlap(console: Console, room: Sealroom, parties_dir: Path) -> None:
+def _story_overlap(
+    console: Console, room: Sealroom, machine: PartnerMachine, partner: Partner
+) -> None:
     console.print(Rule("Stories 2 and 3: overlap and spend with a partner whose list stays abroad"))
     customers = pq.read_table(bundled_customers())
     ids = partner_ids(customers, PSI_OVERLAP, PSI_EXTRA, seed=7)
@@ -298,20 +349,12 @@ def _story_overlap(console: Console, room: Sealroom, parties_dir: Path) -> None:
         f"globex-uk holds {len(ids):,} mobile numbers on its own machine; by "
         f"construction {PSI_OVERLAP} are acme-cn customers (the ground truth)"
     )
-    keys = load_party_key_file(parties_dir / "globex-uk-machine" / "globex-uk.key", DEMO_PASSPHRASE)
-    partner = Actor("globex-uk", False, None)
-    transport = LocalPsiTransport(room, partner)
     owner, platform = Actor("acme-cn", False, None), Actor("admin", True, "platform")
+    pinned = machine.platform_key()
 
     thread, learned = _partner_in_background(
-        lambda: run_psi(
-            transport,
-            contract_id="c-12",
-            raw_ids=ids,
-            mode=PsiRevealMode.CARDINALITY,
-            keys=keys,
-            recipient="globex-uk",
-            poll_seconds=0.2,
+        lambda: partner.run_psi(
+            "c-12", ids, mode="cardinality", platform_key=pinned, poll_seconds=0.2
         )
     )
     job = _review_when_waiting(room, [owner], thread)
@@ -326,14 +369,7 @@ def _story_overlap(console: Console, room: Sealroom, parties_dir: Path) -> None:
     assert overlap.intersection_size == PSI_OVERLAP, "PSI disagrees with the ground truth"
 
     thread, learned = _partner_in_background(
-        lambda: run_psi_sum(
-            transport,
-            contract_id="c-12",
-            raw_ids=ids,
-            keys=keys,
-            recipient="globex-uk",
-            poll_seconds=0.2,
-        )
+        lambda: partner.run_psi_sum("c-12", ids, platform_key=pinned, poll_seconds=0.2)
     )
     job = _review_when_waiting(room, [owner, platform], thread)
     thread.join()

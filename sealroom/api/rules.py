@@ -170,10 +170,14 @@ class JobRole:
     scope: str
     roles: tuple[Role, ...]
     param: str = "job_id"
+    # The party that submitted the job follows it whatever its role: a partner
+    # watches its own PSI run before fetching the released result.
+    or_submitter: bool = False
 
     @property
     def name(self) -> str:
-        return f"job-role:{','.join(r.value for r in self.roles)}:{self.scope}"
+        submitter = "+submitter" if self.or_submitter else ""
+        return f"job-role:{','.join(r.value for r in self.roles)}{submitter}:{self.scope}"
 
     def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
         _need_scope(principal, self.scope)
@@ -181,7 +185,12 @@ class JobRole:
         contract = show_contract(room, job.contract_id, job.contract_version).contract
         if roles_in(contract, principal.actor).intersection(self.roles):
             return
+        actor = principal.actor
+        if self.or_submitter and job.submitter in (actor.name, actor.organisation):
+            return
         wanted = " or ".join(r.value for r in self.roles)
+        if self.or_submitter:
+            wanted += " or the submitter"
         raise PermissionDenied(
             f"{principal.actor.name} is no {wanted} of {contract.ref}, under which job "
             f"{params[self.param]} runs: only those parties may do this"

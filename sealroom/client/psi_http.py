@@ -16,6 +16,8 @@ from sealroom.client.client import Client
 from sealroom.client.errors import Conflict, RateLimited
 from sealroom.client.psi_run import OpenedRun, ResultNotReleased
 
+STILL_WAITING = frozenset({"submitted", "queued", "running", "awaiting_review"})
+
 
 class HttpPsiTransport:
     def __init__(self, client: Client, platform_key: PartyPublicKeys | None = None) -> None:
@@ -43,6 +45,22 @@ class HttpPsiTransport:
         return self._client.psi_message(job_id, message)
 
     def sealed_result(self, job_id: str) -> bytes:
+        # The job's state first: polling the result itself before release would be
+        # a refused request, and every refusal is written to the owner's audit log.
+        try:
+            job = self._client.job(job_id)
+        except RateLimited as limited:
+            time.sleep(limited.retry_after)
+            raise ResultNotReleased(str(limited)) from None
+        if job.state in STILL_WAITING:
+            raise ResultNotReleased(f"{job_id} is {job.state}")
+        if job.state != "released":
+            why = f": {job.reason}" if job.reason else ""
+            raise Conflict(
+                f"{job_id} ended {job.state}{why}; nothing was released to you. Ask the "
+                "owner's reviewers why, or open a new run",
+                409,
+            )
         try:
             return base64.b64decode(self._client.sealed_result(job_id).sealed)
         except Conflict as waiting:  # not released yet: the owner is still reviewing

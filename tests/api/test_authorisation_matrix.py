@@ -59,6 +59,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "contract-role:scientist:write": frozenset({"scientist"}),
     "contract-role:owner,platform,reviewer,scientist:read": CONTRACT_PARTIES - {"recipient"},
     "job-role:owner,platform,reviewer,scientist:read": CONTRACT_PARTIES - {"recipient"},
+    # The matrix's job was submitted by the scientist, so no one more gets through.
+    "job-role:owner,platform,reviewer,scientist+submitter:read": CONTRACT_PARTIES - {"recipient"},
     # The example's quorum is the owner and the platform; the reviewer-only party
     # reviews no output class of it.
     "review-quorum:job:read": frozenset({"owner", "platform", "admin"}),

@@ -7,21 +7,18 @@ tests talk to it over HTTP only.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import update
 
 from contracts import ActionKind, JobKind, PsiRevealMode, RunMode
 from kms import PartyKeyPair, generate_party_keys, load_party_key_file
+from sealroom.api.loopback import serve_on_loopback
 from sealroom.config import load_settings
 from sealroom.data import customers_parquet
 from sealroom.service.actors import Actor
@@ -158,29 +155,8 @@ def build_matrix_world(home: Path, database_url: str, *, active: bool = True) ->
     return world
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serving(app: FastAPI) -> Iterator[str]:
     """Runs ``app`` under a real uvicorn server on a free loopback port."""
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_on_loopback(app) as url:
+        yield url

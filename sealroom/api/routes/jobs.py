@@ -87,7 +87,7 @@ def add_routes(table: RouteTable) -> None:
     @table.route(
         "GET",
         "/v1/jobs/{job_id}",
-        rule=JobRole("read", FOLLOWING),
+        rule=JobRole("read", FOLLOWING, or_submitter=True),
         tag="jobs",
         summary="State, reason, outputs and check report",
         response_model=JobInfo,
