@@ -12,6 +12,7 @@ root of its own; the command line and the API treat all of them alike
     ├── NotFound                 no party / dataset / ... of that name
     ├── AlreadyExists            a name is taken
     ├── PermissionDenied         the acting party lacks the right
+    ├── WrongState               the job (or other object) is not in the state the action needs
     └── DatasetError
         ├── DatasetTooLarge      over the configured size or row limit
         ├── DatasetMalformed     unreadable, ragged, wrong encoding
@@ -52,6 +53,14 @@ class NotFound(SealroomError):
 class AlreadyExists(SealroomError):
     def __init__(self, kind: str, name: str) -> None:
         super().__init__(f"a {kind} named {name!r} already exists: choose another name")
+
+
+class WrongState(SealroomError):
+    """Right party, wrong moment: retrying later (or after another step) may succeed."""
+
+    def __init__(self, subject: str, state: str, needed: str, then: str) -> None:
+        self.state = state
+        super().__init__(f"{subject} is {state}, not {needed}: {then}")
 
 
 class PermissionDenied(SealroomError):

@@ -2,8 +2,7 @@
 
     SealroomError
     ├── UnsupportedContentType   415: the body is not of a type the endpoint takes
-    ├── RateLimited              429: the token's bucket for this kind is empty
-    └── JobNotReady              409: the job is not in the state the request needs
+    └── RateLimited              429: the token's bucket for this kind is empty
     starlette HTTPException
     ├── BodyTooLarge             413: over the size cap, declared or as received
     └── UploadStalled            408: an upload that stopped sending
@@ -34,11 +33,6 @@ class RateLimited(SealroomError):
         super().__init__(
             f"too many {bucket} requests from this token: wait {self.retry_after} s and retry"
         )
-
-
-class JobNotReady(SealroomError):
-    def __init__(self, job_id: str, state: str, needed: str, then: str) -> None:
-        super().__init__(f"{job_id} is {state}, not {needed}: {then}")
 
 
 class BodyTooLarge(HTTPException):

@@ -61,7 +61,7 @@ from kms import (
     WrongPassphrase,
 )
 from sandbox.errors import ImageMissing, InvalidJobSpec, IsolationUnavailable, SandboxError
-from sealroom.api.errors import JobNotReady, RateLimited, UnsupportedContentType
+from sealroom.api.errors import RateLimited, UnsupportedContentType
 from sealroom.audit import AuditError, EventNotFound, TreeSizeInvalid
 from sealroom.errors import (
     AlreadyExists,
@@ -74,6 +74,7 @@ from sealroom.errors import (
     PermissionDenied,
     SealroomError,
     StoreUnavailable,
+    WrongState,
 )
 from sealroom.service.tokens import TokenRejected
 from sealroom.store.database import SchemaOutOfDate
@@ -135,7 +136,7 @@ ERROR_KINDS: Mapping[type[BaseException], ProblemKind] = {
     TokenRejected: UNAUTHENTICATED,
     UnsupportedContentType: UNSUPPORTED_MEDIA,
     RateLimited: RATE_LIMITED,
-    JobNotReady: CONFLICT,
+    WrongState: CONFLICT,
     PermissionDenied: FORBIDDEN,
     NotFound: NOT_FOUND,
     AlreadyExists: CONFLICT,

@@ -16,8 +16,6 @@ from sealroom.client.client import Client
 from sealroom.client.errors import Conflict, RateLimited
 from sealroom.client.psi_run import OpenedRun, ResultNotReleased
 
-STILL_WAITING = frozenset({"submitted", "queued", "running", "awaiting_review"})
-
 
 class HttpPsiTransport:
     def __init__(self, client: Client, platform_key: PartyPublicKeys | None = None) -> None:
@@ -52,7 +50,7 @@ class HttpPsiTransport:
         except RateLimited as limited:
             time.sleep(limited.retry_after)
             raise ResultNotReleased(str(limited)) from None
-        if job.state in STILL_WAITING:
+        if not job.finished or job.state == "awaiting_review":
             raise ResultNotReleased(f"{job_id} is {job.state}")
         if job.state != "released":
             why = f": {job.reason}" if job.reason else ""

@@ -8,12 +8,12 @@ and receives protocol messages and its sealed result.
 from __future__ import annotations
 
 from contracts import JobKind, PsiRevealMode
+from jobs import JobState, is_final
 from sealroom.client.psi_run import OpenedRun, ResultNotReleased
-from sealroom.errors import PermissionDenied
+from sealroom.errors import WrongState
 from sealroom.service.actors import Actor
 from sealroom.service.audit_log import platform_public_keys
 from sealroom.service.context import Sealroom
-from sealroom.service.jobs import job_status
 from sealroom.service.psi import exchange_psi, open_psi
 from sealroom.service.results import download_result
 
@@ -43,10 +43,9 @@ class LocalPsiTransport:
     def sealed_result(self, job_id: str) -> bytes:
         try:
             return download_result(self._room, self._actor, job_id).sealed
-        except PermissionDenied as refusal:
-            if "not released" in refusal.message:
-                state = job_status(self._room, self._actor, job_id).state.value
-                raise ResultNotReleased(f"{job_id} is {state}") from None
+        except WrongState as waiting:
+            if not is_final(JobState(waiting.state)):
+                raise ResultNotReleased(str(waiting)) from None
             raise
 
     def platform_key(self) -> bytes:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from contracts import Role, check_may_receive
 from jobs import JobState
-from sealroom.errors import NotFound, PermissionDenied
+from sealroom.errors import NotFound, PermissionDenied, WrongState
 from sealroom.service.actors import Actor
 from sealroom.service.blobs import read_plain_blob
 from sealroom.service.context import Sealroom
@@ -59,9 +59,12 @@ def download_result(room: Sealroom, actor: Actor, job_id: str) -> SealedResult:
             ) from None
         check_may_receive(view.contract, view.status, party=recipient, now=room.clock())
         if rec.state != JobState.RELEASED.value:
-            raise PermissionDenied(
-                f"{job_id} is {rec.state}, not released: a result leaves only after the "
-                "review quorum approves it; check `sealroom job status`"
+            raise WrongState(
+                job_id,
+                rec.state,
+                "released",
+                "a result leaves only after the review quorum approves it; check again later "
+                "(`sealroom job status`)",
             )
         release = session.scalars(
             select(ReleaseRecord).where(

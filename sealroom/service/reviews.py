@@ -47,7 +47,7 @@ from jobs import (
 )
 from jobs.ledger import ExportEvent
 from kms import PartyPublicKeys
-from sealroom.errors import NotFound, PermissionDenied
+from sealroom.errors import NotFound, PermissionDenied, WrongState
 from sealroom.service.actors import Actor
 from sealroom.service.blobs import sha256, write_plain_blob
 from sealroom.service.context import Sealroom
@@ -198,6 +198,12 @@ def vote(
         contract = show_contract(room, rec.contract_id, rec.contract_version).contract
         review = _review(session, contract, rec)
         party = _reviewer_party(actor, contract, review)
+        # A vote on a job still running (or already decided) would sit in the store
+        # and count when nobody meant it to.
+        if rec.state != JobState.AWAITING_REVIEW.value:
+            raise WrongState(
+                job_id, rec.state, "awaiting review", "vote once its real run has finished"
+            )
         review = cast(contract, review, Vote(party, decision, room.clock(), reason))
         session.add(
             ReviewVoteRecord(

@@ -11,11 +11,10 @@ import base64
 from typing import Any
 
 from contracts import Role, RunMode
-from jobs import Decision, JobState
+from jobs import Decision
 from sealroom.api.convert import job_info
-from sealroom.api.errors import JobNotReady
 from sealroom.api.routing import CurrentPrincipal, Room, RouteTable
-from sealroom.api.rules import AnyParty, ContractRole, JobRole, OnReviewQuorum, find_job, roles_in
+from sealroom.api.rules import AnyParty, ContractRole, JobRole, OnReviewQuorum, roles_in
 from sealroom.client.models import (
     CodeApproval,
     CodeApprovals,
@@ -187,13 +186,6 @@ def add_routes(table: RouteTable) -> None:
         summary="Vote on a job's outputs; the vote completing the quorum releases them",
     )
     def cast_vote(room: Room, principal: CurrentPrincipal, job_id: str, new: NewVote) -> JobInfo:
-        job = find_job(room, job_id)
-        # The service records a vote whatever the job's state; only a job whose real run
-        # finished and passed the checks is up for review.
-        if job.state != JobState.AWAITING_REVIEW.value:
-            raise JobNotReady(
-                job_id, job.state, "awaiting review", "vote once its real run has finished"
-            )
         return job_info(vote(room, principal.actor, job_id, Decision(new.decision), new.reason))
 
     @table.route(
@@ -222,14 +214,6 @@ def add_routes(table: RouteTable) -> None:
         summary="The released result sealed to this recipient's key, with its receipt",
     )
     def result(room: Room, principal: CurrentPrincipal, job_id: str) -> SealedResultInfo:
-        job = find_job(room, job_id)
-        if job.state != JobState.RELEASED.value:
-            raise JobNotReady(
-                job_id,
-                job.state,
-                "released",
-                "a result leaves only after the review quorum approves it; check again later",
-            )
         sealed = download_result(room, principal.actor, job_id)
         return SealedResultInfo(
             job_id=sealed.job_id,

@@ -9,7 +9,7 @@ import pytest
 from contracts import RunMode, SelfReviewForbidden
 from jobs import Decision, JobState, open_result
 from kms import PartyKeyPair
-from sealroom.errors import PermissionDenied
+from sealroom.errors import PermissionDenied, WrongState
 from sealroom.service.actors import Actor
 from sealroom.service.audit_log import platform_public_keys
 from sealroom.service.context import Sealroom
@@ -57,15 +57,17 @@ def test_story_1_debug_then_real_then_dual_review_then_sealed_release(
     assert "spend_by_segment.csv" in review.outputs
     with pytest.raises(PermissionDenied, match="not a recipient"):
         download_result(room, SCIENTIST, real)
-    with pytest.raises(PermissionDenied, match="not released"):
+    with pytest.raises(WrongState, match="not released"):
         download_result(room, PARTNER, real)
     with pytest.raises(SelfReviewForbidden, match="may not review it"):
         vote(room, SCIENTIST, real, Decision.APPROVE)
     vote(room, OWNER, real, Decision.APPROVE)
-    with pytest.raises(PermissionDenied, match="not released"):
+    with pytest.raises(WrongState, match="not released"):
         download_result(room, PARTNER, real)  # one approval is not the quorum
     released = vote(room, PLATFORM, real, Decision.APPROVE)
     assert released.state is JobState.RELEASED
+    with pytest.raises(WrongState, match="is released, not awaiting review"):
+        vote(room, OWNER, real, Decision.REJECT)  # a late vote changes nothing
     sealed = download_result(room, PARTNER, real)
     opened = open_result(
         sealed.sealed,
@@ -76,3 +78,21 @@ def test_story_1_debug_then_real_then_dual_review_then_sealed_release(
     )
     assert opened.files["spend_by_segment.csv"] == review.outputs["spend_by_segment.csv"]
     assert {a.reviewer for a in opened.receipt.approvals} == {"acme-cn", "platform"}
+
+
+@pytest.mark.integration
+def test_a_vote_before_the_run_finished_is_refused_and_not_kept(
+    active: tuple[Sealroom, PartyKeyPair],
+) -> None:
+    room, _ = active
+    from jobs import code_hash
+
+    digest = code_hash(GOOD.read_bytes())
+    approve_code(room, OWNER, "c-12", digest)
+    approve_code(room, PLATFORM, "c-12", digest)
+    queued = submit_job(room, SCIENTIST, "c-12", GOOD.read_bytes(), GOOD.name, RunMode.REAL)
+    with pytest.raises(WrongState, match="is queued, not awaiting review"):
+        vote(room, OWNER, queued.job_id, Decision.APPROVE)
+    done = run_next_job(room, queued.job_id)
+    assert done is not None and done.state is JobState.AWAITING_REVIEW
+    assert show_review(room, OWNER, done.job_id).votes == ()
