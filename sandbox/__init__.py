@@ -21,6 +21,7 @@ from sandbox.errors import (
 )
 from sandbox.image import Runtime, build_runtime, find_runtime, import_docker_image
 from sandbox.policy import IsolationPolicy, Limits
+from sandbox.reaping import reap_run
 from sandbox.record import CollectedOutput, RejectedOutput, RunRecord, StreamCapture, Timings
 from sandbox.runner import BACKEND_NAMES, run_job, select_backend
 from sandbox.spec import Interpreter, JobSpec, Mode
@@ -54,6 +55,7 @@ __all__ = [
     "effective_policy",
     "find_runtime",
     "import_docker_image",
+    "reap_run",
     "report_backends",
     "run_job",
     "select_backend",

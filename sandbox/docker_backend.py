@@ -46,7 +46,7 @@ class DockerBackend:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = _connect()
+            self._client = connect_engine()
         return self._client
 
     def check_available(self) -> None:
@@ -230,7 +230,7 @@ def host_config(workspace: Workspace) -> dict[str, Any]:
     }
 
 
-def _connect() -> Any:
+def connect_engine() -> Any:
     try:
         import docker  # noqa: PLC0415
     except ImportError as missing:

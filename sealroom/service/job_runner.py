@@ -13,7 +13,7 @@ import io
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,16 @@ from jobs import (
     JobState,
     recover,
 )
-from sandbox import Interpreter, JobSpec, Limits, Mode, RunRecord, run_job, select_backend
+from sandbox import (
+    Interpreter,
+    JobSpec,
+    Limits,
+    Mode,
+    RunRecord,
+    reap_run,
+    run_job,
+    select_backend,
+)
 from sealroom.service.blobs import load_data_key, new_data_key, read_blob, sha256, write_blob
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import show_contract
@@ -45,6 +54,7 @@ class RecoveredJob:
     job_id: str
     event: str
     reason: str
+    reaped: tuple[str, ...] = ()  # containers the lost attempt left running, now removed
 
 
 def _claim(room: Sealroom, job_id: str | None) -> tuple[str, Contract] | None:
@@ -237,6 +247,7 @@ def _jsonable(value: Any) -> Any:
 def recover_jobs(room: Sealroom) -> list[RecoveredJob]:
     """After a restart: jobs found running lost their worker; re-queue or fail each."""
     recovered = []
+    lost_runs: dict[str, str] = {}
     with transaction(room.sessions) as session:
         for rec in session.scalars(
             # PSI runs belong to the server process that holds their protocol state.
@@ -250,8 +261,11 @@ def recover_jobs(room: Sealroom) -> list[RecoveredJob]:
             transition(
                 session, room, rec, step.event, actor=WORKER, role="worker", reason=step.reason
             )
+            lost_runs[rec.job_id] = f"{rec.job_id}-{rec.attempts}"
             recovered.append(RecoveredJob(rec.job_id, step.event.value, step.reason))
-    return recovered
+    # After the commit: a container that outlived its worker must not run on (it could
+    # still be writing outputs nobody will collect), whatever happens to the job next.
+    return [replace(item, reaped=reap_run(lost_runs[item.job_id])) for item in recovered]
 
 
 def output_files(room: Sealroom, job: str, *, releasable_only: bool) -> dict[str, bytes]:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from contracts import RunMode
 from jobs import Decision, JobState, code_hash
 from kms import PartyKeyPair
+from sandbox.docker_backend import LABEL
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
 from sealroom.service.job_runner import recover_jobs, run_next_job
@@ -50,6 +51,17 @@ def worker_process() -> subprocess.Popen[bytes]:
     )
 
 
+def running_containers(run_id: str) -> list[str]:
+    """Containers of one run, as the Docker Engine lists them (none without an engine)."""
+    listed = subprocess.run(
+        ["docker", "ps", "-a", "--filter", f"label={LABEL}={run_id}", "--format", "{{.Names}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return listed.stdout.split()
+
+
 def count(room: Sealroom, model: type, job: str) -> int:
     with room.sessions() as session:
         return (
@@ -62,16 +74,25 @@ def test_a_worker_killed_while_the_job_runs_leaves_it_to_be_rerun(
 ) -> None:
     room, _ = active
     job = submit_job(room, SCIENTIST, "c-12", SLOW, "slow.py", RunMode.DEBUG).job_id
+    docker = room.settings.sandbox_backend == "docker"
     worker = worker_process()
     try:
         wait_for(room, job, JobState.RUNNING)
+        deadline = time.monotonic() + 60
+        while docker and not running_containers(f"{job}-1"):
+            assert time.monotonic() < deadline, "the worker never started the container"
+            time.sleep(0.2)
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
     assert state(room, job) is JobState.RUNNING  # as the dead worker left it
     assert count(room, JobOutputRecord, job) == 0
+    if docker:  # the engine, not the dead worker, parents the container: it runs on
+        assert running_containers(f"{job}-1") == [f"sealroom-job-{job}-1"]
     recovered = recover_jobs(room)  # what a restarted worker does first
     assert [(r.job_id, r.event) for r in recovered] == [(job, "worker_lost")]
+    assert recovered[0].reaped == ((f"sealroom-job-{job}-1",) if docker else ())
+    assert running_containers(f"{job}-1") == []
     assert state(room, job) is JobState.QUEUED
     assert job_status(room, ADMIN, job).attempts == 1
 
@@ -112,6 +133,7 @@ import os, signal, sys
 import sealroom.service.reviews as reviews
 from jobs import Decision
 from sealroom.config import load_settings
+from sandbox.docker_backend import LABEL
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
 
