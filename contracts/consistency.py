@@ -134,6 +134,13 @@ def _job_kind_issues(contract: Contract) -> Iterator[Issue]:
                 )
         if isinstance(rules, PsiRules | PsiSumRules):
             yield from _key_column_issues(contract, path, rules.key_columns)
+            if rules.min_partner_set_size > rules.max_partner_set_size:
+                yield (
+                    (*path, "max_partner_set_size"),
+                    f"the cap of {rules.max_partner_set_size:,} partner identifiers is below "
+                    f"the minimum of {rules.min_partner_set_size:,}: no run could pass; raise "
+                    "the cap or lower the minimum",
+                )
         if isinstance(rules, PsiSumRules | HeAggregateRules):
             yield from _value_column_issues(contract, path, rules.value_columns)
 

@@ -15,6 +15,7 @@ a signature does not verify, never which byte or key was wrong.
     ├── JobKindNotAllowed          the kind (or its PSI reveal mode) is not allowed
     ├── QuotaExhausted             the runs allowed for a kind are used up
     ├── PsiSetTooSmall             a PSI set is below the contract's minimum
+    ├── PsiSetTooLarge             a PSI set is above the contract's cap
     ├── ColumnNotAllowed           a column may not appear in an output
     ├── PlacementNotAllowed        a job may not run on the named node
     ├── SelfReviewForbidden        a party would review its own job, or the quorum cannot be met
@@ -102,6 +103,10 @@ class QuotaExhausted(ContractError):
 
 
 class PsiSetTooSmall(ContractError):
+    pass
+
+
+class PsiSetTooLarge(ContractError):
     pass
 
 

@@ -49,6 +49,20 @@ class ScriptRules(Section):
     )
 
 
+# The most identifiers a partner may send in one run: it bounds the owner's work and
+# memory per run, and a list far beyond any real customer base is a probe. The PSI
+# cores refuse more than 2 million per set whatever a contract says.
+DEFAULT_PARTNER_SET_CAP = 1_000_000
+PartnerSetCap = Annotated[
+    int,
+    Field(
+        gt=0,
+        le=2_000_000,
+        description="The most identifiers the partner may send in one run (at most 2 million).",
+    ),
+]
+
+
 class PsiRules(Section):
     submitters: Roles = (Role.RECIPIENT,)
     reveal: Annotated[tuple[PsiRevealMode, ...], Field(min_length=1)] = Field(
@@ -60,6 +74,7 @@ class PsiRules(Section):
     # Tiny sets turn PSI into a membership query about single people.
     min_partner_set_size: PositiveInt
     min_intersection_size: PositiveInt
+    max_partner_set_size: PartnerSetCap = DEFAULT_PARTNER_SET_CAP
     max_runs: PositiveInt | None = None
 
 
@@ -70,6 +85,7 @@ class PsiSumRules(Section):
     statistics: Statistics = (Statistic.SUM, Statistic.COUNT, Statistic.MEAN)
     min_partner_set_size: PositiveInt
     min_intersection_size: PositiveInt
+    max_partner_set_size: PartnerSetCap = DEFAULT_PARTNER_SET_CAP
     max_runs: PositiveInt | None = None
 
 

@@ -22,6 +22,7 @@ from contracts.errors import (
     ContractRevoked,
     JobKindNotAllowed,
     PlacementNotAllowed,
+    PsiSetTooLarge,
     PsiSetTooSmall,
     QuotaExhausted,
     RoleNotGranted,
@@ -152,6 +153,12 @@ def check_psi_request(
                 f"{ref} allows psi in {allowed} mode only, not {reveal.value}: "
                 "ask for an allowed mode"
             )
+    if partner_set_size > rules.max_partner_set_size:
+        raise PsiSetTooLarge(
+            f"{ref} takes at most {rules.max_partner_set_size:,} partner identifiers per run, "
+            f"got {partner_set_size:,}: split the list into runs (each counts against the "
+            "quota) or ask the owner for a contract with a higher cap"
+        )
     # A tiny partner set turns PSI into a question about single people.
     if partner_set_size < rules.min_partner_set_size:
         raise PsiSetTooSmall(

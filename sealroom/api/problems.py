@@ -21,6 +21,7 @@ from contracts import (
     IllegalTransition,
     JobKindNotAllowed,
     PlacementNotAllowed,
+    PsiSetTooLarge,
     PsiSetTooSmall,
     QuotaExhausted,
     RoleNotGranted,
@@ -160,6 +161,7 @@ ERROR_KINDS: Mapping[type[BaseException], ProblemKind] = {
     SelfReviewForbidden: FORBIDDEN,
     QuotaExhausted: CONFLICT,
     PsiSetTooSmall: UNPROCESSABLE,
+    PsiSetTooLarge: TOO_LARGE,
     ColumnNotAllowed: UNPROCESSABLE,
     SignatureInvalid: UNPROCESSABLE,
     # kms: caller mistakes are 4xx; the server's own keys failing is 5xx

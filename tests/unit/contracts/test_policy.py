@@ -13,6 +13,7 @@ from contracts import (
     ColumnPolicy,
     Contract,
     ContractExpired,
+    ContractInvalid,
     ContractNotActive,
     ContractNotYetValid,
     ContractRevoked,
@@ -22,6 +23,7 @@ from contracts import (
     OutputClass,
     PlacementNotAllowed,
     PsiRevealMode,
+    PsiSetTooLarge,
     PsiSetTooSmall,
     QuotaExhausted,
     Role,
@@ -190,6 +192,36 @@ def test_psi_reveal_mode_and_partner_set_size(example_text: str) -> None:
         "contract c-12 v1 needs a partner set of at least 100 identifiers, got 99: "
         "submit a larger set"
     )
+
+
+PSI_RULES_END = "    min_intersection_size: 10\n    max_runs: 20\n  psi_sum"
+
+
+def with_psi_cap(example_text: str, cap: int) -> str:
+    capped = f"    min_intersection_size: 10\n    max_partner_set_size: {cap}\n    max_runs: 20\n"
+    return example_text.replace(PSI_RULES_END, capped + "  psi_sum")
+
+
+def test_a_partner_set_above_the_cap_is_refused_before_any_protocol(example_text: str) -> None:
+    contract = load_contract(with_psi_cap(example_text, 5000))
+    check_psi_request(
+        contract, kind=JobKind.PSI, reveal=PsiRevealMode.CARDINALITY, partner_set_size=5000
+    )
+    with pytest.raises(PsiSetTooLarge, match="at most 5,000 partner identifiers per run, got"):
+        check_psi_request(
+            contract, kind=JobKind.PSI, reveal=PsiRevealMode.CARDINALITY, partner_set_size=5001
+        )
+    # The default cap, on the psi_sum rules the text left alone.
+    with pytest.raises(PsiSetTooLarge, match="got 10,000,000: split the list"):
+        check_psi_request(contract, kind=JobKind.PSI_SUM, partner_set_size=10_000_000)
+
+
+def test_a_cap_below_the_minimum_is_a_contract_no_run_could_pass(example_text: str) -> None:
+    text = with_psi_cap(example_text, 50)
+    with pytest.raises(ContractInvalid, match="cap of 50 partner identifiers is below"):
+        load_contract(text)
+    with pytest.raises(ContractInvalid, match="max_partner_set_size"):
+        load_contract(text.replace("max_partner_set_size: 50", "max_partner_set_size: 3000000"))
 
 
 def test_small_intersection_is_withheld_without_stating_its_size(example: Contract) -> None:

@@ -19,7 +19,7 @@ def test_every_error_is_exported_and_acts_like_its_root() -> None:
         for _, obj in inspect.getmembers(errors, inspect.isclass)
         if issubclass(obj, errors.ContractError)
     ]
-    assert len(classes) == 15
+    assert len(classes) == 16
     for cls in classes:
         assert cls.__name__ in contracts.__all__, cls.__name__
         assert cls.__name__ in (errors.__doc__ or ""), f"{cls.__name__} missing from the tree"
