@@ -16,6 +16,7 @@ PSI (cardinality or intersection), engine chosen by the contract::
 PSI-sum: ``PsiSumPartner`` and ``PsiSumOwner``, four messages (see ``psi_sum``).
 """
 
+from jobs.psi.abort import PsiAbort
 from jobs.psi.engine import (
     OwnerPsiSession,
     PartnerPsiSession,
@@ -87,6 +88,7 @@ __all__ = [
     "PartnerSetTooSmall",
     "ProcessRunner",
     "ProtocolAborted",
+    "PsiAbort",
     "PsiEngine",
     "PsiError",
     "PsiLimits",

@@ -45,11 +45,14 @@ def serve(
 
     from sealroom.api import ApiLimits, create_app
     from sealroom.api.routes.datasets import sweep_uploads
+    from sealroom.service.psi import fail_abandoned_runs
 
     with opened() as room:
         room.keyring()  # opened once here, not by the first request
         if swept := sweep_uploads(room):
             console.print(f"removed {swept} upload(s) a stopped server left unfinished")
+        if failed := fail_abandoned_runs(room):
+            console.print(f"failed {len(failed)} PSI run(s) a stopped server left mid-protocol")
         limits = ApiLimits(max_upload_bytes=room.settings.limits.max_dataset_bytes)
         app = create_app(room, limits)
         scheme = "https" if tls_cert else "http"
