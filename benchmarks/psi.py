@@ -1,37 +1,54 @@
-"""PSI engines, raw and through the Sealroom cores, on identical sets.
+"""PSI engines through Sealroom, end to end over HTTP, against the same engines called raw.
 
-    .venv/bin/python benchmarks/psi.py                      # 10k x 10k and 100k x 100k, psi_sum 10k
-    .venv/bin/python benchmarks/psi.py --psi-sum 10000 100000 --workers 2
+    .venv/bin/python benchmarks/psi.py --rows 100000 --engines openmined,psi_sum
+    .venv/bin/python benchmarks/psi.py --rows 1000000 --engines openmined
 
-Prints wall time, the ratio to the raw one-process library, the CPU seconds
-spent by all processes (a load-independent view of the work: the machine is
-shared), peak memory and the bytes each side sent. "raw" is openmined-psi called
-directly in one process (the library's default GCS setup); "sealroom" is
-``OpenMinedEngine`` over a process pool, every message through its byte form as
-the REST API will carry it.
+"Through Sealroom" is the whole operation as two parties would run it: a real
+uvicorn server on loopback serves the owner's store (the owner's dataset
+encrypted at rest, the example contract active); the partner is a separate
+process with its own worker pool that opens the run over the REST API, sends
+its protocol messages, waits for the owner's review (a reviewer thread approves
+over HTTP at once), downloads the sealed result, verifies and opens it. Its time
+runs from the partner's first request to its answer. "Raw" is the same engine on
+the same normalised sets in this process, no store, no HTTP: the library alone in
+one process, and the engine over a local pool of the same size Sealroom uses.
+
+Printed per engine: wall time, the ratio to each raw run, the peak RSS of each
+side (the process and all its pool children, sampled), and the protocol bytes
+each side sent (payloads, before HTTP framing and base64).
+
+Another engine plugs in through ``ENGINES``: a name mapped to its raw runs and
+its through-Sealroom run. ``secretflow`` is added when ``benchmarks/psi_secretflow.py``
+imports and its ``bench_engine()`` returns one (None when its environment is not
+built).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import importlib
+import multiprocessing
 import os
-import resource
+import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TypeVar
+from pathlib import Path
+from typing import Any
 
 import private_set_intersection.python as psi  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.parquet as pq
+from stdnum.cn import ric
 
-from contracts import PsiRevealMode
+from contracts import ActionKind, JobKind, PsiRevealMode
 from jobs.psi import (
-    MaskedSums,
-    MaskedTotals,
+    IdentifierKind,
     OpenMinedEngine,
-    OwnerReply,
     OwnerValues,
-    PartnerHello,
     ProcessRunner,
     PsiLimits,
     PsiRequest,
@@ -40,179 +57,469 @@ from jobs.psi import (
     PsiSumOwner,
     PsiSumPartner,
     ShardRunner,
+    normalise_ids,
+    normalise_rows,
 )
+from kms import load_party_key_file
+from sealroom.api import create_app
+from sealroom.api.loopback import serve_on_loopback
+from sealroom.client import Client
+from sealroom.client.psi_http import HttpPsiTransport
+from sealroom.client.psi_run import OpenedRun, run_psi, run_psi_sum
+from sealroom.config import load_settings
+from sealroom.datasets.synthetic import CUSTOMERS_SCHEMA
+from sealroom.service.actors import Actor
+from sealroom.service.audit_log import platform_public_keys
+from sealroom.service.context import Sealroom
+from sealroom.service.contracts import propose_contract, take_step
+from sealroom.service.datasets import register_dataset
+from sealroom.service.parties import IssueKeys, add_party
+from sealroom.service.setup import initialise
+from sealroom.service.tokens import issue_token
 
-T = TypeVar("T")
+PASS = "benchmark"
+ROOT = Path(__file__).resolve().parents[1]
+CONTRACT = ROOT / "examples" / "contracts" / "customer-insights.yaml"
+ADMIN, OWNER, PARTNER = (
+    Actor("admin", True, "platform"),
+    Actor("acme-cn", False, None),
+    Actor("globex-uk", False, None),
+)
+MIB = 1024 * 1024
+
+
+# --- the owner's store --------------------------------------------------------------
+
+
+def customers(rows: int) -> pa.Table:
+    """A customers table in the bundled schema, fast enough for a million rows.
+
+    Valid mainland mobile numbers and resident ID numbers (so the detectors see the
+    same kinds as on real data); spend is a deterministic function of the row.
+    """
+    born = dt.date(1980, 1, 1)
+    ids = []
+    for i in range(rows):
+        body = f"110101{born + dt.timedelta(days=i % 9000):%Y%m%d}{i % 1000:03d}"
+        ids.append(body + ric.calc_check_digit(body + "0"))
+    columns: dict[str, list[Any]] = {
+        "customer_id": [f"C{i:07d}" for i in range(rows)],
+        "name": [f"客户{i}" for i in range(rows)],
+        "mobile": [f"138{i:08d}" for i in range(rows)],
+        "id_number": ids,
+        "email": [f"c{i}@example.cn" for i in range(rows)],
+        "city": ["上海市"] * rows,
+        "address": [f"上海市黄浦区南京路{i % 999 + 1}号" for i in range(rows)],
+        "birth_date": [born + dt.timedelta(days=i % 9000) for i in range(rows)],
+        "segment": ["retail"] * rows,
+        "spend_cny": [(i % 100_000) / 100 for i in range(rows)],
+    }
+    return pa.table(columns, schema=CUSTOMERS_SCHEMA)
+
+
+def partner_list(rows: int) -> list[str]:
+    """As many numbers as the owner has, half of them the owner's, in its own format."""
+    return [
+        f"+86 138-{i // 10_000:04d}-{i % 10_000:04d}" for i in range(rows // 2, rows + rows // 2)
+    ]
 
 
 @dataclass
-class Measure:
-    label: str
-    seconds: float
-    owner_sent: int
-    partner_sent: int
-    answer: int
-    phases: dict[str, float] = field(default_factory=dict)
-    cpu: float = 0.0
+class Store:
+    room: Sealroom
+    home: Path
+    owner_ids: list[str | None]
+    spend: list[float]
+    tokens: dict[str, str] = field(default_factory=dict)
 
 
-class Clock:
-    """Wall time per protocol step, to show where a run spends it."""
+def build_store(home: Path, rows: int, workers: int) -> Store:
+    env = {"SEALROOM_HOME": str(home), "SEALROOM_PSI_WORKERS": str(workers)}
+    settings = load_settings(home, env=env)
+    initialise(
+        settings,
+        lambda: PASS,
+        admin="admin",
+        admin_key_file=home / "admin.key",
+        admin_key_passphrase=PASS,
+    )
+    room = Sealroom.open(settings, lambda: PASS)
+    room.keyring()
+    for name in ("acme-cn", "globex-uk"):
+        add_party(
+            room, ADMIN, name=name, kind="organisation", keys=IssueKeys(home / f"{name}.key", PASS)
+        )
+    add_party(
+        room,
+        ADMIN,
+        name="alice",
+        kind="person",
+        organisation="acme-cn",
+        keys=IssueKeys(home / "alice.key", PASS),
+    )
+    table = customers(rows)
+    data = home / "customers.parquet"
+    pq.write_table(table, data)
+    register_dataset(room, OWNER, data, owner="acme-cn", name="customers")
+    data.unlink()  # from here on only the encrypted copy exists
+    propose_contract(room, OWNER, CONTRACT.read_text("utf-8"), CONTRACT.name)
+    owner_keys = load_party_key_file(home / "acme-cn.key", PASS)
+    take_step(room, OWNER, "c-12", ActionKind.APPROVE, keys=owner_keys)
+    take_step(room, ADMIN, "c-12", ActionKind.APPROVE, keys=None)
+    partner_keys = load_party_key_file(home / "globex-uk.key", PASS)
+    take_step(room, PARTNER, "c-12", ActionKind.ACCEPT, keys=partner_keys)
+    spend = [float(v) for v in table.column("spend_cny").to_pylist() if v is not None]
+    store = Store(room, home, table.column("mobile").to_pylist(), spend)
+    for party in ("acme-cn", "globex-uk"):
+        store.tokens[party] = issue_token(room, ADMIN, party=party).token
+    store.tokens["admin"] = issue_token(room, ADMIN, party="admin", scopes=("read", "write")).token
+    return store
+
+
+# --- memory of a process tree --------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            kids += [int(k) for k in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return kids
+
+
+def _tree(pid: int, skip: set[int]) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        if current in skip:
+            continue
+        found.append(current)
+        todo += _children(current)
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except OSError:
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakRss:
+    """Samples the RSS of this process's tree and of one child's tree, separately."""
 
     def __init__(self) -> None:
-        self.phases: dict[str, float] = {}
-        self._last = time.perf_counter()
+        self.owner = 0
+        self.partner = 0
+        self.partner_pid: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.phases[name] = now - self._last
-        self._last = now
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            skip = {self.partner_pid} if self.partner_pid else set()
+            self.owner = max(self.owner, sum(_rss(p) for p in _tree(os.getpid(), skip)))
+            if self.partner_pid:
+                self.partner = max(
+                    self.partner, sum(_rss(p) for p in _tree(self.partner_pid, set()))
+                )
 
-
-def timed(fn: Callable[[], T]) -> tuple[T, float]:
-    start = time.perf_counter()
-    value = fn()
-    return value, time.perf_counter() - start
-
-
-def sets(n: int) -> tuple[list[str], list[str]]:
-    owner = [f"+86138{i:08d}" for i in range(n)]
-    partner = [f"+86138{i:08d}" for i in range(n // 2, n // 2 + n)]  # half shared
-    return owner, partner
-
-
-def raw_openmined(n: int) -> Measure:
-    owner_ids, partner_ids = sets(n)
-
-    def go() -> tuple[int, int, int]:
-        server = psi.server.CreateWithNewKey(False)
-        client = psi.client.CreateWithNewKey(False)
-        setup = server.CreateSetupMessage(1e-9, len(partner_ids), owner_ids)
-        request = client.CreateRequest(partner_ids)
-        response = server.ProcessRequest(request)
-        size = client.GetIntersectionSize(setup, response)
-        owner_sent = len(setup.SerializeToString()) + len(response.SerializeToString())
-        return size, owner_sent, len(request.SerializeToString())
-
-    (size, owner_sent, partner_sent), seconds = timed(go)
-    return Measure("openmined raw, 1 process", seconds, owner_sent, partner_sent, size)
+    @contextmanager
+    def sampling(self) -> Iterator[PeakRss]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join()
 
 
-def sealroom_openmined(n: int, runner: ShardRunner) -> Measure:
-    owner_ids, partner_ids = sets(n)
-    limits = PsiLimits(1, 1, max(n, 1) * 2)
-    engine = OpenMinedEngine(runner)
-
-    clock = Clock()
-
-    def go() -> tuple[int, int, int]:
-        mode = PsiRevealMode.CARDINALITY
-        partner = engine.partner_session("bench", mode, limits)
-        owner = engine.owner_session("bench", limits)
-        request = partner.create_request(partner_ids).to_bytes()
-        clock.lap("request")
-        setup = owner.setup(owner_ids, len(partner_ids), mode).to_bytes()
-        clock.lap("setup")
-        response = owner.process_request(PsiRequest.from_bytes(request)).to_bytes()
-        clock.lap("process")
-        outcome = partner.finish(PsiSetup.from_bytes(setup), PsiResponse.from_bytes(response))
-        clock.lap("finish")
-        return outcome.intersection_size, len(setup) + len(response), len(request)
-
-    (size, owner_sent, partner_sent), seconds = timed(go)
-    label = f"openmined sealroom, {runner.workers} process(es)"
-    return Measure(label, seconds, owner_sent, partner_sent, size, clock.phases)
+# --- through Sealroom: the partner's process ----------------------------------------
 
 
-def sealroom_psi_sum(n: int, runner: ShardRunner) -> Measure:
-    owner_ids, partner_ids = sets(n)
-    spend = [Decimal(i % 10_000) / 100 for i in range(n)]
-    limits = PsiLimits(1, 1, max(n, 1) * 2)
+class CountingTransport:
+    """The partner's HTTP transport, counting the protocol bytes each way."""
 
-    clock = Clock()
+    def __init__(self, inner: HttpPsiTransport) -> None:
+        self._inner = inner
+        self.sent = 0
+        self.received = 0
+        self.marks: list[tuple[str, float]] = [("start", time.perf_counter())]
 
-    def go() -> tuple[int, int, int]:
-        values = OwnerValues.from_columns(owner_ids, {"spend": spend})
-        owner = PsiSumOwner("bench", limits, values, runner=runner)
-        partner = PsiSumPartner("bench", limits, runner=runner)
-        clock.lap("keygen")
-        owner.prepare()
-        clock.lap("owner prepare")
-        hello = partner.hello(partner_ids).to_bytes()
-        clock.lap("hello")
-        reply = owner.reply(PartnerHello.from_bytes(hello)).to_bytes()
-        clock.lap("reply")
-        sums = partner.aggregate(OwnerReply.from_bytes(reply)).to_bytes()
-        clock.lap("aggregate")
-        totals = owner.reveal(MaskedSums.from_bytes(sums)).to_bytes()
-        result = partner.finish(MaskedTotals.from_bytes(totals))
-        clock.lap("reveal+finish")
-        assert result.sums["spend"] == sum(spend[n // 2 :])
-        return result.count, len(reply) + len(totals), len(hello) + len(sums)
+    def mark(self, name: str) -> None:
+        self.marks.append((name, time.perf_counter()))
 
-    (count, owner_sent, partner_sent), seconds = timed(go)
-    # On two machines the owner prepares while the partner blinds its list.
-    phases = clock.phases
-    overlap = min(phases["owner prepare"], phases["hello"])
-    phases["two-machine estimate"] = seconds - overlap
-    label = f"psi_sum sealroom, {runner.workers} process(es) (incl. key generation)"
-    return Measure(label, seconds, owner_sent, partner_sent, count, clock.phases)
+    def phases(self) -> str:
+        steps = zip(self.marks, self.marks[1:], strict=False)
+        return "  ".join(f"{b[0]} {b[1] - a[1]:.2f}" for a, b in steps)
 
+    def open(
+        self, contract_id: str, kind: JobKind, size: int, mode: PsiRevealMode | None
+    ) -> OpenedRun:
+        opened = self._inner.open(contract_id, kind, size, mode)
+        self.mark("open")
+        return opened
 
-def worker_cpu(_: object = None) -> tuple[int, float]:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return os.getpid(), usage.ru_utime + usage.ru_stime
+    def exchange(self, job_id: str, message: bytes) -> bytes | None:
+        self.mark("partner work")
+        self.sent += len(message)
+        reply = self._inner.exchange(job_id, message)
+        self.received += len(reply or b"")
+        self.mark("owner exchange")
+        return reply
 
+    def sealed_result(self, job_id: str) -> bytes:
+        sealed = self._inner.sealed_result(job_id)
+        self.received += len(sealed)
+        self.mark("review+download")
+        return sealed
 
-def pool_cpu(pool: ProcessRunner) -> float:
-    """CPU seconds used so far by this process and every worker the pool has."""
-    seen = dict(pool.map(worker_cpu, list(range(pool.workers * 16))))
-    return time.process_time() + sum(seen.values())
+    def platform_key(self) -> bytes:
+        return self._inner.platform_key()
 
 
-def peak_mib(_: object = None) -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def partner_process(
+    engine: str, url: str, token: str, key_file: Path, platform: Any, rows: int, answer: Any
+) -> None:
+    """The partner's whole side, on 'its own machine': a process with its own pool."""
+    keys = load_party_key_file(key_file, PASS)
+    ids: list[str | None] = list(partner_list(rows))
+    with Client(url, token, progress=False) as client:
+        transport = CountingTransport(HttpPsiTransport(client, platform))
+        start = time.perf_counter()
+        if engine == "openmined":
+            learned = run_psi(
+                transport,
+                contract_id="c-12",
+                raw_ids=ids,
+                mode=PsiRevealMode.CARDINALITY,
+                keys=keys,
+                recipient="globex-uk",
+                poll_seconds=0.05,
+            )
+        else:
+            learned = run_psi_sum(
+                transport,
+                contract_id="c-12",
+                raw_ids=ids,
+                keys=keys,
+                recipient="globex-uk",
+                poll_seconds=0.05,
+            )
+        seconds = time.perf_counter() - start
+        transport.mark("finish")
+    phases = transport.phases()
+    answer.put((seconds, learned.intersection_size, transport.sent, transport.received, phases))
 
 
-def show(n: int, rows: list[Measure], baseline: float | None) -> None:
-    for row in rows:
-        ratio = f"{row.seconds / baseline:5.2f}x raw" if baseline else "         "
-        cpu = f"cpu {row.cpu:7.2f} s" if row.cpu else ""
-        print(
-            f"{n:>8} x {n:<8} {row.label:<58} {row.seconds:8.2f} s  {ratio}  {cpu}  "
-            f"owner sent {row.owner_sent / 1e6:8.2f} MB  "
-            f"partner sent {row.partner_sent / 1e6:8.2f} MB  "
-            f"answer {row.answer}  peak RSS so far {peak_mib():.0f} MiB"
+def approve_runs(url: str, tokens: dict[str, str], stop: threading.Event) -> None:
+    """The owner's reviewers, over HTTP: approve every waiting PSI run at once."""
+    with (
+        Client(url, tokens["acme-cn"], progress=False) as owner,
+        Client(url, tokens["admin"], progress=False) as platform,
+    ):
+        while not stop.is_set():
+            for job in owner.reviews():
+                owner.vote(job.job_id, "approve")
+                if job.kind != "psi":  # PSI-sum needs the platform's vote as well
+                    platform.vote(job.job_id, "approve")
+            stop.wait(0.05)
+
+
+@dataclass
+class Through:
+    seconds: float
+    answer: int
+    owner_sent: int
+    partner_sent: int
+    owner_peak: int
+    partner_peak: int
+    phases: str = ""
+
+
+def through_sealroom(store: Store, engine: str, rows: int) -> Through:
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    stop = threading.Event()
+    platform = platform_public_keys(store.room)
+    with serve_on_loopback(create_app(store.room)) as url, PeakRss().sampling() as peak:
+        reviewer = threading.Thread(
+            target=approve_runs, args=(url, store.tokens, stop), daemon=True
         )
-        if row.phases:
-            print(" " * 20 + "  ".join(f"{k} {v:.2f} s" for k, v in row.phases.items()))
+        reviewer.start()
+        partner = context.Process(
+            target=partner_process,
+            args=(
+                engine,
+                url,
+                store.tokens["globex-uk"],
+                store.home / "globex-uk.key",
+                platform,
+                rows,
+                answers,
+            ),
+        )
+        partner.start()
+        peak.partner_pid = partner.pid
+        seconds, answer, sent, received, phases = answers.get(timeout=3600)
+        partner.join()
+        stop.set()
+        reviewer.join()
+    return Through(seconds, answer, received, sent, peak.owner, peak.partner, phases)
+
+
+# --- raw: the same engines, no Sealroom ---------------------------------------------
+
+
+@dataclass
+class Raw:
+    label: str
+    seconds: float
+    answer: int
+
+
+def _timed(fn: Callable[[], int]) -> tuple[float, int]:
+    start = time.perf_counter()
+    answer = fn()
+    return time.perf_counter() - start, answer
+
+
+def raw_openmined_library(owner: list[str], partner: list[str]) -> int:
+    server = psi.server.CreateWithNewKey(False)
+    client = psi.client.CreateWithNewKey(False)
+    setup = server.CreateSetupMessage(1e-9, len(partner), owner, psi.DataStructure.GCS)
+    response = server.ProcessRequest(client.CreateRequest(partner))
+    return int(client.GetIntersectionSize(setup, response))
+
+
+def raw_openmined_engine(owner: list[str], partner: list[str], runner: ShardRunner) -> int:
+    engine, limits, mode = OpenMinedEngine(runner), PsiLimits(1, 1), PsiRevealMode.CARDINALITY
+    partner_side = engine.partner_session("raw", mode, limits)
+    owner_side = engine.owner_session("raw", limits)
+    request = PsiRequest.from_bytes(partner_side.create_request(partner).to_bytes())
+    setup = owner_side.setup(owner, request.size, mode).to_bytes()
+    response = owner_side.process_request(request).to_bytes()
+    outcome = partner_side.finish(PsiSetup.from_bytes(setup), PsiResponse.from_bytes(response))
+    return outcome.intersection_size
+
+
+def raw_psi_sum(
+    owner: list[str | None], spend: list[float], partner: list[str], runner: ShardRunner | None
+) -> int:
+    limits = PsiLimits(1, 1)
+    values = OwnerValues.from_columns(owner, {"spend_cny": spend})
+    owner_side = PsiSumOwner("raw", limits, values, runner=runner)
+    partner_side = PsiSumPartner("raw", limits, runner=runner)
+    totals = owner_side.reveal(
+        partner_side.aggregate(owner_side.reply(partner_side.hello(partner)))
+    )
+    return partner_side.finish(totals).count
+
+
+@dataclass(frozen=True)
+class BenchEngine:
+    """One engine's raw runs (label -> fn giving the answer) and its through-Sealroom run."""
+
+    raw: dict[str, Callable[[], int]]
+    through: Callable[[], Through]
+
+
+def builtin_engines(store: Store, rows: int, pool: ProcessRunner) -> dict[str, BenchEngine]:
+    owner_norm = list(normalise_ids(store.owner_ids, IdentifierKind.MOBILE, cap=10**7).ids)
+    owner_rows = list(normalise_rows(store.owner_ids, IdentifierKind.MOBILE, cap=10**7).keys)
+    partner_norm = list(
+        normalise_ids(list(partner_list(rows)), IdentifierKind.MOBILE, cap=10**7).ids
+    )
+    n = pool.workers
+    return {
+        "openmined": BenchEngine(
+            raw={
+                "library, 1 process": lambda: raw_openmined_library(owner_norm, partner_norm),
+                f"engine, {n} processes": lambda: raw_openmined_engine(
+                    owner_norm, partner_norm, pool
+                ),
+            },
+            through=lambda: through_sealroom(store, "openmined", rows),
+        ),
+        "psi_sum": BenchEngine(
+            raw={
+                "parties, 1 process": lambda: raw_psi_sum(
+                    owner_rows, store.spend, partner_norm, None
+                ),
+                f"parties, {n} processes": lambda: raw_psi_sum(
+                    owner_rows, store.spend, partner_norm, pool
+                ),
+            },
+            through=lambda: through_sealroom(store, "psi_sum", rows),
+        ),
+    }
+
+
+def optional_engines(store: Store, rows: int) -> dict[str, BenchEngine]:
+    """Engines another module provides, if it imports and its environment exists."""
+    try:
+        module = importlib.import_module("psi_secretflow")
+    except ImportError:
+        return {}
+    make = getattr(module, "bench_engine", None)
+    entry = make(store, rows) if make is not None else None
+    return {"secretflow": entry} if entry is not None else {}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--psi", type=int, nargs="*", default=[10_000, 100_000])
-    parser.add_argument("--psi-sum", type=int, nargs="*", default=[10_000])
-    parser.add_argument("--workers", type=int, default=2)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=10_000, help="owner rows = partner rows")
+    parser.add_argument("--engines", default="openmined,psi_sum")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--raw",
+        choices=("all", "pool", "single", "none"),
+        default="all",
+        help="which raw runs: the one-process one, the pooled one, both or none",
+    )
     args = parser.parse_args()
-
-    with ProcessRunner(args.workers) as pool:
-        pool.map(len, [[0]] * args.workers)  # start the workers outside the timings
-        for n in args.psi:
-            start = time.process_time()
-            raw = raw_openmined(n)
-            raw.cpu = time.process_time() - start
-            before = pool_cpu(pool)
-            ours = sealroom_openmined(n, pool)
-            ours.cpu = pool_cpu(pool) - before
-            show(n, [raw, ours], raw.seconds)
-        for n in args.psi_sum:
-            before = pool_cpu(pool)
-            summed = sealroom_psi_sum(n, pool)
-            summed.cpu = pool_cpu(pool) - before
-            show(n, [summed], None)
-        # Workers are children of the fork server, not of this process: ask them.
-        worker_peak = max(pool.map(peak_mib, list(range(args.workers * 8))))
-        print(f"peak RSS of the largest worker process seen: {worker_peak:.0f} MiB")
+    wanted = [e for e in args.engines.split(",") if e]
+    with tempfile.TemporaryDirectory() as tmp, ProcessRunner(args.workers) as pool:
+        print(f"building a store of {args.rows:,} customers…", flush=True)
+        store = build_store(Path(tmp), args.rows, args.workers)
+        engines = {**builtin_engines(store, args.rows, pool), **optional_engines(store, args.rows)}
+        pool.map(len, [[0]] * args.workers)  # the pool's start-up outside the timings
+        try:
+            for name in wanted:
+                if name not in engines:
+                    print(f"{name}: not available here (known: {', '.join(engines)})")
+                    continue
+                bench = engines[name]
+                through = bench.through()
+                print(
+                    f"{name} {args.rows:,} x {args.rows:,}: "
+                    f"through Sealroom {through.seconds:8.2f} s"
+                    f"  answer {through.answer:,}"
+                    f"  peak RSS owner {through.owner_peak / MIB:,.0f} MiB,"
+                    f" partner {through.partner_peak / MIB:,.0f} MiB"
+                    f"  sent: owner {through.owner_sent / 1e6:,.2f} MB,"
+                    f" partner {through.partner_sent / 1e6:,.2f} MB",
+                    flush=True,
+                )
+                print(f"    partner's view: {through.phases}", flush=True)
+                for label, fn in bench.raw.items():
+                    pooled = not label.endswith(" 1 process")
+                    if args.raw != "all" and args.raw != ("pool" if pooled else "single"):
+                        continue
+                    seconds, answer = _timed(fn)
+                    assert answer == through.answer, f"{label} answered {answer}"
+                    print(
+                        f"    raw {label:<24} {seconds:8.2f} s   Sealroom / raw = "
+                        f"{through.seconds / seconds:5.2f}x",
+                        flush=True,
+                    )
+        finally:
+            store.room.close()
 
 
 if __name__ == "__main__":

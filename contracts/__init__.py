@@ -43,10 +43,12 @@ from contracts.job_kinds import (
     JobKind,
     JobKinds,
     KindRules,
+    PsiEngineKind,
     PsiRevealMode,
     PsiRules,
     PsiSumRules,
     ScriptRules,
+    SecretflowProtocol,
     Statistic,
 )
 from contracts.json_schema import contract_json_schema, render_json_schema
@@ -137,6 +139,7 @@ __all__ = [
     "Party",
     "Placement",
     "PlacementNotAllowed",
+    "PsiEngineKind",
     "PsiRevealMode",
     "PsiRules",
     "PsiSetTooLarge",
@@ -151,6 +154,7 @@ __all__ = [
     "Rounding",
     "RunMode",
     "ScriptRules",
+    "SecretflowProtocol",
     "SelfReviewForbidden",
     "SignatureInvalid",
     "SignedContract",

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING
 
 from contracts.datasets import Classification, Column, ColumnPolicy
 from contracts.export import LegalBasis
-from contracts.job_kinds import HeAggregateRules, JobKind, PsiRules, PsiSumRules
+from contracts.job_kinds import (
+    HeAggregateRules,
+    JobKind,
+    PsiEngineKind,
+    PsiRevealMode,
+    PsiRules,
+    PsiSumRules,
+)
 from contracts.masking import Generalise, Keep, Truncate
 from contracts.parties import Role
 from contracts.review import QuorumRule
@@ -141,8 +148,28 @@ def _job_kind_issues(contract: Contract) -> Iterator[Issue]:
                     f"the minimum of {rules.min_partner_set_size:,}: no run could pass; raise "
                     "the cap or lower the minimum",
                 )
+        if isinstance(rules, PsiRules):
+            yield from _psi_engine_issues(path, rules)
         if isinstance(rules, PsiSumRules | HeAggregateRules):
             yield from _value_column_issues(contract, path, rules.value_columns)
+
+
+def _psi_engine_issues(path: Path, rules: PsiRules) -> Iterator[Issue]:
+    if rules.engine is PsiEngineKind.SECRETFLOW:
+        for index, mode in enumerate(rules.reveal):
+            if mode is not PsiRevealMode.INTERSECTION:
+                yield (
+                    (*path, "reveal", index),
+                    f"the secretflow engine gives the partner the intersection itself, so "
+                    f"{mode.value} mode cannot be kept to: allow only intersection, or use "
+                    "the openmined engine",
+                )
+    elif rules.protocol is not None:
+        yield (
+            (*path, "protocol"),
+            f"protocol {rules.protocol.value} is a secretflow protocol, but the engine is "
+            f"{rules.engine.value}: set engine: secretflow or remove the protocol",
+        )
 
 
 def _key_column_issues(contract: Contract, path: Path, refs: tuple[str, ...]) -> Iterator[Issue]:

@@ -28,6 +28,17 @@ class PsiRevealMode(StrEnum):
     INTERSECTION = "intersection"  # the partner learns which of its identifiers match
 
 
+class PsiEngineKind(StrEnum):
+    OPENMINED = "openmined"  # openmined-psi: messages through the API, the light client
+    SECRETFLOW = "secretflow"  # spu: RR22/KKRT/ECDH over a direct TLS link, its own env
+
+
+class SecretflowProtocol(StrEnum):
+    RR22 = "rr22"  # fastest (VOLE-based OPRF)
+    KKRT = "kkrt"  # OT-extension OPRF
+    ECDH = "ecdh"  # Diffie-Hellman on curve 25519, the least traffic-efficient
+
+
 class Statistic(StrEnum):
     SUM = "sum"
     COUNT = "count"
@@ -76,6 +87,18 @@ class PsiRules(Section):
     min_intersection_size: PositiveInt
     max_partner_set_size: PartnerSetCap = DEFAULT_PARTNER_SET_CAP
     max_runs: PositiveInt | None = None
+    engine: PsiEngineKind = Field(
+        default=PsiEngineKind.OPENMINED,
+        description="The PSI engine both sides run; secretflow allows only the intersection "
+        "reveal mode, because spu hands the partner the intersection itself.",
+    )
+    protocol: SecretflowProtocol | None = Field(
+        default=None, description="The secretflow engine's protocol (rr22 when not given)."
+    )
+
+    @property
+    def secretflow_protocol(self) -> SecretflowProtocol:
+        return self.protocol or SecretflowProtocol.RR22
 
 
 class PsiSumRules(Section):

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 # The job runtime (bubblewrap) and image (Docker), built once per machine.
 bash scripts/build-images.sh
+# The secretflow PSI engine's own virtualenv (spu pins numpy 1.26), built once.
+bash scripts/secretflow-env.sh >/dev/null
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== ruff"

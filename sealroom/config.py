@@ -44,6 +44,10 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     default_algorithm: DatasetAlgorithm = "aes-256-gcm"
     sandbox_backend: SandboxBackend = "auto"
+    # PSI's per-element work: local worker processes (1: in the server's own process),
+    # or the tasks of a Ray cluster of the owner's own when an address is set.
+    psi_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    ray_address: str | None = None
 
     @property
     def master_key_file(self) -> Path:
@@ -105,6 +109,8 @@ def load_settings(home: Path | None = None, env: dict[str, str] | None = None) -
         ),
         default_algorithm=algorithm,  # type: ignore[arg-type]
         sandbox_backend=backend,  # type: ignore[arg-type]
+        psi_workers=_positive_int(pick, "psi_workers", os.cpu_count() or 1),
+        ray_address=pick("ray_address", "") or None,
     )
 
 
@@ -113,7 +119,7 @@ def _positive_int(pick: Callable[[str, str], str], key: str, default: int) -> in
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{key} is {raw!r}: give a whole number of bytes or rows") from None
+        raise ConfigError(f"{key} is {raw!r}: give a whole number") from None
     if value <= 0:
         raise ConfigError(f"{key} is {value}: it must be positive")
     return value

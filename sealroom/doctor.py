@@ -143,7 +143,7 @@ def check_postgres_client() -> Finding:
     return Finding("PostgreSQL client", True, path)
 
 
-def check_ray() -> Finding:
+def check_ray(settings: Settings) -> Finding:
     if importlib.util.find_spec("ray") is None:
         return Finding(
             "Ray",
@@ -151,7 +151,14 @@ def check_ray() -> Finding:
             "not installed (needed only for scale-out)",
             'uv pip install "ray[default]"',
         )
-    return Finding("Ray", True, "importable")
+    if settings.ray_address is None:
+        return Finding(
+            "Ray",
+            True,
+            f"installed; PSI work runs in {settings.psi_workers} local process(es). Set "
+            "SEALROOM_RAY_ADDRESS to the owner's own cluster to spread it over its nodes",
+        )
+    return Finding("Ray", True, f"PSI work runs on the Ray cluster at {settings.ray_address}")
 
 
 def examine(settings: Settings) -> list[Finding]:
@@ -163,5 +170,5 @@ def examine(settings: Settings) -> list[Finding]:
         check_docker(),
         check_softhsm(),
         check_postgres_client(),
-        check_ray(),
+        check_ray(settings),
     ]

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.softhsm",
     "tests.fixtures.sandbox",
+    "tests.fixtures.ray",
 ]

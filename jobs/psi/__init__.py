@@ -27,9 +27,13 @@ from jobs.psi.engine import (
     PsiSetup,
 )
 from jobs.psi.errors import (
+    EngineEnvironmentMissing,
     EngineUnavailable,
     IdentifierListRejected,
     IntersectionTooSmall,
+    LinkFailed,
+    LinkPortsExhausted,
+    LinkTimedOut,
     MalformedMessage,
     MessageReplayed,
     ModeNotAllowed,
@@ -62,15 +66,22 @@ from jobs.psi.psi_sum import (
     PsiSumPartner,
     PsiSumResult,
 )
+from jobs.psi.secretflow import LinkReport, LinkSettings, SecretflowEngine
 from jobs.psi.sharding import InlineRunner, ProcessRunner, ShardRunner
 
 __all__ = [
     "DEFAULT_SET_CAP",
+    "EngineEnvironmentMissing",
     "EngineUnavailable",
     "IdentifierKind",
     "IdentifierListRejected",
     "InlineRunner",
     "IntersectionTooSmall",
+    "LinkFailed",
+    "LinkPortsExhausted",
+    "LinkReport",
+    "LinkSettings",
+    "LinkTimedOut",
     "MalformedMessage",
     "MaskedSums",
     "MaskedTotals",
@@ -99,6 +110,7 @@ __all__ = [
     "PsiSumOwner",
     "PsiSumPartner",
     "PsiSumResult",
+    "SecretflowEngine",
     "SessionMismatch",
     "SetTooLarge",
     "ShardRunner",

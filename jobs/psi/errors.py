@@ -14,7 +14,11 @@
     ├── SessionMismatch         a protocol message belongs to another session
     ├── MessageReplayed         a protocol step that was already processed, sent again
     ├── UnexpectedMessage       a protocol step out of order
-    └── ProtocolAborted         the session was aborted: nothing is released
+    ├── ProtocolAborted         the session was aborted: nothing is released
+    ├── EngineEnvironmentMissing  the secretflow engine's own env is not built: names the script
+    ├── LinkPortsExhausted      no free port in the owner's configured link range
+    ├── LinkFailed              a secretflow party failed or the link broke: nothing released
+    └── LinkTimedOut            a secretflow party did not finish in time and was stopped
 
 Messages never contain an identifier or a value: they name counts, steps and
 sessions only, because an error text may be shown to the other party.
@@ -168,4 +172,46 @@ class ProtocolAborted(PsiError):
     def __init__(self) -> None:
         super().__init__(
             "This PSI session was aborted, so nothing from it is released: start a new run."
+        )
+
+
+class EngineEnvironmentMissing(PsiError):
+    def __init__(self, engine: str, python: str, setting: str, script: str) -> None:
+        self.engine = engine
+        self.python = python
+        super().__init__(
+            f"The {engine} PSI engine runs in its own Python environment, and {python} does "
+            f"not exist: build it with `bash {script}` (or point {setting} at its python)."
+        )
+
+
+class LinkPortsExhausted(PsiError):
+    def __init__(self, first: int, last: int) -> None:
+        self.first = first
+        self.last = last
+        super().__init__(
+            f"Every port from {first} to {last} reserved for PSI links is in use: wait for "
+            "running PSI jobs to finish, or widen the range in SEALROOM_SECRETFLOW_PORTS."
+        )
+
+
+class LinkFailed(PsiError):
+    def __init__(self, party: str, detail: str) -> None:
+        self.party = party
+        self.detail = detail
+        super().__init__(
+            f"The {party}'s secretflow PSI process stopped before the end ({detail}), so "
+            "nothing from this run is released: check that both sides can reach each "
+            "other's link port, then start a new run."
+        )
+
+
+class LinkTimedOut(PsiError):
+    def __init__(self, party: str, seconds: float) -> None:
+        self.party = party
+        self.seconds = seconds
+        super().__init__(
+            f"The {party}'s secretflow PSI process did not finish within {seconds:g} s and "
+            "was stopped, so nothing from this run is released: start a new run, or allow "
+            "a longer timeout for sets this large."
         )

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 import phonenumbers
 from stdnum.cn import ric
@@ -30,6 +31,9 @@ class IdentifierKind(StrEnum):
 
 _SEPARATORS = re.compile(r"[\s\-]+")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A mainland mobile number in its usual spellings: 11 digits from 13 to 19, with or
+# without +86 / 0086, separators already removed.
+_PLAIN_CN_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")
 
 # The default share of malformed entries tolerated before a list is refused: a few
 # typos are normal, a third of the list is the wrong column.
@@ -51,6 +55,31 @@ def normalise_identifier(raw: str, kind: IdentifierKind) -> str | None:
 
 
 def _mobile(text: str) -> str | None:
+    # Parsing with phonenumbers costs ~60 us a number, most of a large list's time.
+    # The common spellings of a mainland mobile take this shortcut: a number that
+    # fits both the region's general pattern and its mobile pattern is exactly what
+    # ``is_valid_number`` accepts, with these patterns from the same metadata
+    # (tests compare the two paths). Anything else takes the full parse.
+    plain = _PLAIN_CN_MOBILE.fullmatch(_SEPARATORS.sub("", text))
+    if plain is not None:
+        national = plain.group(1)
+        general, mobile = _cn_patterns()
+        if general.fullmatch(national) and mobile.fullmatch(national):
+            return "+86" + national
+    return _parsed_mobile(text)
+
+
+@lru_cache(maxsize=1)
+def _cn_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    assert metadata is not None and metadata.general_desc and metadata.mobile, "CN metadata"
+    general = metadata.general_desc.national_number_pattern
+    mobile = metadata.mobile.national_number_pattern
+    assert general is not None and mobile is not None, "CN number patterns"
+    return re.compile(general), re.compile(mobile)
+
+
+def _parsed_mobile(text: str) -> str | None:
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:

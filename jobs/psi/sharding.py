@@ -16,8 +16,11 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from types import TracebackType
 from typing import Protocol, TypeVar
 
@@ -67,6 +70,19 @@ class ProcessRunner:
 
     def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
         return list(self._pool.map(fn, chunks))
+
+    def start(self) -> None:
+        """Starts the workers in the background; a first ``map`` then finds them ready.
+
+        Starting costs seconds (the fork server imports the program's main module),
+        which a caller can overlap with its own work, or with the other party's.
+        """
+        threading.Thread(target=self._warm, name="psi-pool-start", daemon=True).start()
+
+    def _warm(self) -> None:
+        # Closed or broken meanwhile: the next real map says so itself.
+        with suppress(CancelledError, BrokenProcessPool, RuntimeError):
+            self.map(len, [[0]] * self._workers)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

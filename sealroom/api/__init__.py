@@ -1,6 +1,28 @@
-"""The REST API: ``create_app(room)`` is the FastAPI application `sealroom serve` runs."""
+"""The REST API: ``create_app(room)`` is the FastAPI application `sealroom serve` runs.
 
-from sealroom.api.app import create_app
-from sealroom.api.limits import ApiLimits, Rate
+The web stack loads on first use of ``create_app``: the command line imports
+``sealroom.api.convert`` (views to wire models) for its tables and must not pay
+for FastAPI on every command.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sealroom.api.app import create_app
+    from sealroom.api.limits import ApiLimits, Rate
 
 __all__ = ["ApiLimits", "Rate", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from sealroom.api.app import create_app  # noqa: PLC0415
+
+        return create_app
+    if name in ("ApiLimits", "Rate"):
+        from sealroom.api import limits  # noqa: PLC0415
+
+        return getattr(limits, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
 from kms import PartyPublicKeys
@@ -11,16 +12,22 @@ from sealroom.client.models import (
     ContractPartyInfo,
     DatasetInfo,
     JobInfo,
+    JobLogs,
     OutputInfo,
     PartyInfo,
     PublicKeysInfo,
+    ReviewInfo,
     StepInfo,
+    StreamCapture,
     TokenInfo,
+    VoteInfo,
 )
 from sealroom.service.contracts import ContractView
 from sealroom.service.datasets import DatasetView
+from sealroom.service.jobs import JobLogs as JobLogsView
 from sealroom.service.jobs import JobView
 from sealroom.service.parties import PartyView
+from sealroom.service.reviews import ReviewView
 from sealroom.service.tokens import TokenView
 
 
@@ -139,4 +146,33 @@ def job_info(view: JobView) -> JobInfo:
             for o in view.outputs
         ],
         check_report=view.check_report,
+    )
+
+
+def files_b64(files: dict[str, bytes]) -> dict[str, str]:
+    return {name: base64.b64encode(data).decode("ascii") for name, data in files.items()}
+
+
+def review_info(view: ReviewView) -> ReviewInfo:
+    return ReviewInfo(
+        job=job_info(view.job),
+        reviewers=list(view.reviewers),
+        required=view.required,
+        votes=[
+            VoteInfo(reviewer=v.reviewer, decision=v.decision.value, at=v.at, reason=v.reason)
+            for v in view.votes
+        ],
+        waiting_for=list(view.waiting_for),
+        outputs=files_b64(view.outputs),
+        check_report=view.check_report,
+        code=view.code,
+        code_diff=view.code_diff,
+    )
+
+
+def logs_info(view: JobLogsView) -> JobLogs:
+    return JobLogs(
+        job_id=view.job_id,
+        stdout=StreamCapture(text=view.stdout, truncated=view.stdout_truncated),
+        stderr=StreamCapture(text=view.stderr, truncated=view.stderr_truncated),
     )

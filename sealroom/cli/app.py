@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
 from contracts import ContractError
 from jobs import JobError
@@ -21,11 +22,18 @@ from sealroom.cli.job_commands import job_app, ledger_app, result_app, review_ap
 from sealroom.cli.key_commands import keys_app
 from sealroom.cli.party_commands import party_app
 from sealroom.cli.psi_commands import psi_app
+from sealroom.cli.remote import choose_server, invoked_command, refuse_remote
 from sealroom.cli.sandbox_commands import images_app, sandbox_app
 from sealroom.cli.serve_command import serve
-from sealroom.cli.session import console, err_console, master_passphrase, read_secret, settings
+from sealroom.cli.session import (
+    console,
+    err_console,
+    master_passphrase,
+    read_secret,
+    settings,
+)
 from sealroom.cli.token_commands import token_app
-from sealroom.demo import run_demo
+from sealroom.client.errors import ApiError
 from sealroom.doctor import examine
 from sealroom.errors import SealroomError
 from sealroom.service.setup import initialise
@@ -38,14 +46,72 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     JobError,
     SandboxError,
     PsiError,
+    ApiError,  # the server's refusal, its sentence unchanged; or no server answering
 )
 
+
+class CommandLine(TyperGroup):
+    """The root group; it keeps the words as typed, so a refusal can name the command."""
+
+    typed: tuple[str, ...] = ()
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        self.typed = tuple(args)
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(
+    cls=CommandLine,
     name="sealroom",
     help="Computed, approved results from data that never leaves home.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+# Commands about this machine, not about a store: with --server they still run here.
+RUN_HERE = frozenset({"doctor", "demo", "images", "sandbox"})
+
+
+@app.callback()
+def connect(
+    context: typer.Context,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            envvar="SEALROOM_SERVER",
+            metavar="URL",
+            show_default=False,
+            help="Act through this Sealroom server's API instead of the local store.",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="SEALROOM_TOKEN",
+            show_default=False,
+            help="Your API token for --server (better: set SEALROOM_TOKEN, kept out of ps).",
+        ),
+    ] = None,
+) -> None:
+    """Computed, approved results from data that never leaves home."""
+    first = context.invoked_subcommand
+    root = context.command
+    command = invoked_command(
+        first,
+        list(root.typed) if isinstance(root, CommandLine) else [],
+        group=first in {g.name for g in app.registered_groups},
+    )
+    choose_server(server, token, command)
+    if server and context.invoked_subcommand in RUN_HERE:
+        err_console.print(
+            f"note: `sealroom {context.invoked_subcommand}` runs on this machine; "
+            "--server is not used"
+        )
+
+
 app.add_typer(party_app, name="party")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(keys_app, name="keys")
@@ -72,6 +138,7 @@ def init(
     ] = None,
 ) -> None:
     """Create the data directory, the master key and the store (idempotent)."""
+    refuse_remote()
     current = settings()
     key_file = admin_key_file or current.home / f"{admin}.key"
     key_passphrase = read_secret("SEALROOM_KEY_PASSPHRASE", "Passphrase for the admin key file")
@@ -126,6 +193,9 @@ def doctor() -> None:
 @app.command()
 def demo() -> None:
     """Run the stories on the bundled synthetic data, as the parties would."""
+    # The demo serves the API: the web stack loads for it, not for every command.
+    from sealroom.demo import run_demo
+
     run_demo(console)
 
 

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from sealroom.audit import (
+    AuditEvent,
     LoggedEvent,
     check_consistency,
     check_inclusion,
@@ -22,8 +23,11 @@ from sealroom.audit import (
     tree_head_to_json,
     write_tree_head,
 )
+from sealroom.audit.events import parse_timestamp
 from sealroom.audit.timeline import TIMELINE_COLUMNS
-from sealroom.cli.session import console, opened
+from sealroom.cli.remote import chosen_server, connected
+from sealroom.cli.session import console, note_runs_locally, opened
+from sealroom.client.models import AuditEventInfo
 from sealroom.service.audit_log import (
     export_audit,
     platform_public_keys,
@@ -46,11 +50,25 @@ PublicKeyFile = Annotated[
 @audit_app.command("export")
 def export(out: Annotated[Path, typer.Option(help="Directory for the three files.")]) -> None:
     """Sign a fresh tree head and write the log, the head and the platform's public key."""
-    with opened() as room:
-        result = export_audit(room, out)
-    console.print(f"exported {result.head_value.tree_size} events to {result.log}")
-    console.print(f"signed tree head: {result.head}; platform key: {result.public_key}")
-    console.print(f"check it anywhere with `sealroom audit verify {result.log}`")
+    if (server := chosen_server()) is not None:
+        with connected(server) as client:
+            size = client.audit_export(out).tree_size
+        # The SDK writes the same three files under the same names as the local export.
+        log, head, key = (
+            out / n for n in ("audit-log.jsonl", "tree-head.json", "platform.pub.json")
+        )
+    else:
+        with opened() as room:
+            result = export_audit(room, out)
+        size, log, head, key = (
+            result.head_value.tree_size,
+            result.log,
+            result.head,
+            result.public_key,
+        )
+    console.print(f"exported {size} events to {log}")
+    console.print(f"signed tree head: {head}; platform key: {key}")
+    console.print(f"check it anywhere with `sealroom audit verify {log}`")
 
 
 @audit_app.command("verify")
@@ -63,6 +81,7 @@ def verify(
     key: PublicKeyFile = None,
 ) -> None:
     """Check an exported log offline: every entry, the tree, every head and its signature."""
+    note_runs_locally()
     heads = [read_tree_head(p) for p in (head or [log.parent / "tree-head.json"])]
     public_key = read_public_key(key or log.parent / "platform.pub.json")
     report = verify_export(log, heads, public_key)
@@ -127,6 +146,22 @@ def consistency(
     console.print(consistency_proof_to_json(proof))
 
 
+def logged_event(info: AuditEventInfo) -> LoggedEvent:
+    """An event as the API sent it, in the form the timeline and its export read."""
+    event = AuditEvent(
+        actor=info.actor,
+        role=info.role,
+        action=info.action,
+        timestamp=parse_timestamp(info.timestamp),
+        contract_id=info.contract_id,
+        job_id=info.job_id,
+        subject_ids=tuple(info.subject_ids),
+        detail=info.detail,
+        event_id=info.event_id,
+    )
+    return LoggedEvent(info.index, event, bytes.fromhex(info.leaf_hash))
+
+
 def audit_table(events: list[LoggedEvent]) -> Table:
     table = Table(title=f"Audit timeline ({len(events)} events)")
     for column in TIMELINE_COLUMNS:
@@ -151,16 +186,27 @@ def show(
     def aware(moment: datetime | None) -> datetime | None:
         return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
-    with opened() as room:
-        events = timeline(
-            room,
-            contract=contract,
-            job=job,
-            actor=actor,
-            action=action,
-            since=aware(since),
-            until=aware(until),
-        )
+    if (server := chosen_server()) is not None:
+        with connected(server) as client:
+            found = client.audit_events(contract=contract, job=job, actor=actor, action=action)
+        start, end = aware(since), aware(until)
+        events = [
+            e
+            for e in map(logged_event, found)
+            if (start is None or e.event.timestamp >= start)
+            and (end is None or e.event.timestamp < end)
+        ]
+    else:
+        with opened() as room:
+            events = timeline(
+                room,
+                contract=contract,
+                job=job,
+                actor=actor,
+                action=action,
+                since=aware(since),
+                until=aware(until),
+            )
     console.print(audit_table(events))
     if jsonl is not None:
         with jsonl.open("w", encoding="utf-8") as out:

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from sealroom.cli.remote import chosen_server, connected
 from sealroom.cli.session import ActingParty, acting, console, opened
+from sealroom.client.models import DatasetInfo
 from sealroom.errors import ConfigError
 from sealroom.service.datasets import (
     DatasetView,
@@ -41,8 +43,16 @@ def human_bytes(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-def classification_table(view: DatasetView) -> Table:
-    table = Table(title=f"Dataset {view.label}: columns and classification")
+# The same tables for a dataset read from the local store and one read over the API.
+AnyDataset = DatasetInfo | DatasetView
+
+
+def label(view: AnyDataset) -> str:
+    return f"{view.name} v{view.version}"
+
+
+def classification_table(view: AnyDataset) -> Table:
+    table = Table(title=f"Dataset {label(view)}: columns and classification")
     for column in ("column", "type", "classification", "detected as", "confidence", "decided by"):
         table.add_column(column)
     styles = {
@@ -63,8 +73,13 @@ def classification_table(view: DatasetView) -> Table:
     return table
 
 
-def summary_table(view: DatasetView) -> Table:
-    table = Table(show_header=False, title=f"Dataset {view.label}")
+def _wrapped_under(view: AnyDataset) -> str:
+    # The master key's id stays on the server: the API does not publish it.
+    return f" (wrapped under {view.master_key_id})" if isinstance(view, DatasetView) else ""
+
+
+def summary_table(view: AnyDataset) -> Table:
+    table = Table(show_header=False, title=f"Dataset {label(view)}")
     table.add_column("field", style="bold")
     table.add_column("value")
     for field, value in (
@@ -79,7 +94,7 @@ def summary_table(view: DatasetView) -> Table:
         ("source size", human_bytes(view.source_bytes)),
         ("stored (canonical Parquet)", human_bytes(view.stored_bytes)),
         ("encryption", view.algorithm),
-        ("data key", f"{view.data_key_id} (wrapped under {view.master_key_id})"),
+        ("data key", view.data_key_id + _wrapped_under(view)),
         ("content sha256", view.content_sha256),
         ("registered by", view.registered_by),
     ):
@@ -102,16 +117,24 @@ def register(
     """Classify, encrypt under a fresh data key, and store FILE."""
     if algorithm not in (None, "aes-256-gcm", "sm4-gcm"):
         raise ConfigError(f"--algorithm {algorithm!r}: use aes-256-gcm or sm4-gcm")
-    with opened() as room:
-        view = register_dataset(
-            room,
-            acting(room, as_party),
-            file,
-            owner=owner,
-            name=name,
-            classify=parse_overrides(classify or []),
-            algorithm=algorithm,  # type: ignore[arg-type]
-        )
+    overrides = parse_overrides(classify or [])
+    view: AnyDataset
+    if (server := chosen_server()) is not None:
+        with connected(server, as_party) as client:
+            view = client.register_dataset(
+                file, owner=owner, name=name, classify=overrides, algorithm=algorithm
+            )
+    else:
+        with opened() as room:
+            view = register_dataset(
+                room,
+                acting(room, as_party),
+                file,
+                owner=owner,
+                name=name,
+                classify=overrides,
+                algorithm=algorithm,  # type: ignore[arg-type]
+            )
     console.print(summary_table(view))
     console.print(classification_table(view))
 
@@ -119,8 +142,13 @@ def register(
 @dataset_app.command("list")
 def list_() -> None:
     """List datasets (latest version of each)."""
-    with opened() as room:
-        views = list_datasets(room)
+    views: list[AnyDataset]
+    if (server := chosen_server()) is not None:
+        with connected(server) as client:
+            views = list(client.datasets())
+    else:
+        with opened() as room:
+            views = list(list_datasets(room))
     table = Table(title="Datasets")
     for column in ("name", "version", "owner", "rows", "columns", "size", "encryption", "key"):
         table.add_column(column)
@@ -144,11 +172,17 @@ def show(
     version: Annotated[int | None, typer.Option(help="A version (default: latest).")] = None,
 ) -> None:
     """Schema, classification, row count, size and key id of a dataset; never its values."""
+    if (server := chosen_server()) is not None:
+        with connected(server) as client:
+            view = client.dataset(name, version)
+        console.print(summary_table(view))
+        console.print(classification_table(view))
+        return  # the debug samples have no endpoint: they stay on the server
     with opened() as room:
-        view = show_dataset(room, name, version)
+        local = show_dataset(room, name, version)
         samples = list_debug_samples(room, name)
-    console.print(summary_table(view))
-    console.print(classification_table(view))
+    console.print(summary_table(local))
+    console.print(classification_table(local))
     if samples:
         table = Table(title=f"Debug samples of {name} (masked, encrypted)")
         for column in ("dataset version", "contract", "rows", "masking", "made"):

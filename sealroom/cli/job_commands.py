@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from datetime import UTC, datetime
@@ -12,9 +13,20 @@ import typer
 from rich.table import Table
 
 from contracts import RunMode
-from jobs import Decision, JobState, code_hash, open_result, verify_receipt
-from kms import load_party_key_file
-from sealroom.cli.session import ActingParty, acting, console, opened, read_secret
+from jobs import Decision, JobState, OpenedResult, code_hash, open_result, verify_receipt
+from kms import PartyKeyPair, PartyPublicKeys, load_party_key_file
+from sealroom.api.convert import job_info, logs_info, review_info
+from sealroom.cli.remote import check_acting_party, chosen_server, connected
+from sealroom.cli.session import (
+    ActingParty,
+    acting,
+    console,
+    note_runs_locally,
+    opened,
+    read_secret,
+)
+from sealroom.client import Partner, read_public_key_file
+from sealroom.client.models import JobInfo, JobLogs, ReviewInfo
 from sealroom.errors import ConfigError
 from sealroom.service.audit_log import platform_public_keys, read_public_key
 from sealroom.service.job_runner import recover_jobs, run_next_job
@@ -22,6 +34,7 @@ from sealroom.service.jobs import (
     JobView,
     cancel_job,
     debug_outputs,
+    job_logs,
     job_status,
     list_jobs,
     submit_job,
@@ -36,22 +49,29 @@ result_app = typer.Typer(help="Download and verify released results.", no_args_i
 ledger_app = typer.Typer(help="The export ledger and the annual report.", no_args_is_help=True)
 
 STATE_STYLE = {
-    JobState.RELEASED: "green",
-    JobState.COMPLETED: "green",
-    JobState.AWAITING_REVIEW: "yellow",
-    JobState.FAILED: "red",
-    JobState.WITHHELD: "red",
-    JobState.REJECTED_BY_GATE: "red",
+    JobState.RELEASED.value: "green",
+    JobState.COMPLETED.value: "green",
+    JobState.AWAITING_REVIEW.value: "yellow",
+    JobState.FAILED.value: "red",
+    JobState.WITHHELD.value: "red",
+    JobState.REJECTED_BY_GATE.value: "red",
 }
+UNFINISHED = (JobState.SUBMITTED.value, JobState.QUEUED.value, JobState.RUNNING.value)
 
 
-def job_table(view: JobView) -> Table:
+def as_info(view: JobInfo | JobView) -> JobInfo:
+    """The API's form of a job, whether read over HTTP or from the local store."""
+    return view if isinstance(view, JobInfo) else job_info(view)
+
+
+def job_table(job: JobInfo | JobView) -> Table:
+    view = as_info(job)
     table = Table(show_header=False, title=f"Job {view.job_id}")
     table.add_column("field", style="bold")
     table.add_column("value")
     style = STATE_STYLE.get(view.state, "bold")
     for field, value in (
-        ("state", f"[{style}]{view.state.value}[/]" + (f": {view.reason}" if view.reason else "")),
+        ("state", f"[{style}]{view.state}[/]" + (f": {view.reason}" if view.reason else "")),
         ("contract", f"{view.contract_id} v{view.contract_version}"),
         ("kind / mode", f"{view.kind} / {view.mode}"),
         ("submitter", view.submitter),
@@ -93,12 +113,23 @@ def submit(
     contract: Annotated[str, typer.Option(help="The contract id, e.g. c-12.")],
     code: Annotated[Path, typer.Option(help="A Python file or a shell script.")],
     mode: Annotated[str, typer.Option(help="debug (masked sample) or real.")] = "debug",
-    wait: Annotated[bool, typer.Option(help="Run it now in this process and wait.")] = True,
+    wait: Annotated[
+        bool,
+        typer.Option(help="Wait for the result (locally: run it now in this process)."),
+    ] = True,
     as_party: ActingParty = None,
 ) -> None:
     """Submit CODE under CONTRACT; the gate admits or refuses it with a reason."""
     if mode not in ("debug", "real"):
         raise ConfigError(f"--mode {mode!r}: use debug or real")
+    if (server := chosen_server()) is not None:
+        with connected(server, as_party) as client:
+            info = client.submit_job(contract, code, mode=mode)
+            console.print(f"{info.job_id} admitted by the gate: {info.state}")
+            if wait:
+                info = client.wait_for_job(info.job_id)
+        show_job(info)
+        return
     with opened() as room:
         actor = acting(room, as_party)
         view = submit_job(room, actor, contract, code.read_bytes(), code.name, RunMode(mode))
@@ -107,7 +138,14 @@ def submit(
             with console.status(f"running {view.job_id} in the sandbox…"):
                 ran = run_next_job(room, view.job_id)
             view = ran or job_status(room, actor, view.job_id)
+    show_job(view)
+
+
+def show_job(view: JobInfo | JobView) -> None:
     console.print(job_table(view))
+    # The sample-drift findings are in the run record, which the API keeps on the server.
+    for line in drift_lines(view) if isinstance(view, JobView) else []:
+        console.print(line)
     if view.check_report:
         console.print(check_report_table(view.check_report))
 
@@ -115,46 +153,93 @@ def submit(
 @job_app.command("status")
 def status(job_id: str, as_party: ActingParty = None) -> None:
     """The job's state, reason, outputs and check report."""
-    with opened() as room:
-        view = job_status(room, acting(room, as_party), job_id)
-    console.print(job_table(view))
-    for line in drift_lines(view):
-        console.print(line)
-    if view.check_report:
-        console.print(check_report_table(view.check_report))
+    view: JobInfo | JobView
+    if (server := chosen_server()) is not None:
+        with connected(server, as_party) as client:
+            view = client.job(job_id)
+    else:
+        with opened() as room:
+            view = job_status(room, acting(room, as_party), job_id)
+    show_job(view)
+
+
+@job_app.command("wait")
+def wait_for(
+    job_id: str,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait at most.")] = 900,
+    poll: Annotated[float, typer.Option(help="Seconds between looks.")] = 2.0,
+    as_party: ActingParty = None,
+) -> None:
+    """Wait until a worker has run the job, then show it as `job status` does."""
+    view: JobInfo | JobView
+    if (server := chosen_server()) is not None:
+        with connected(server, as_party) as client:
+            view = client.wait_for_job(job_id, timeout=timeout, poll=poll)
+        show_job(view)
+        return
+    deadline = time.monotonic() + timeout
+    with opened() as room, console.status(f"waiting for {job_id}"):
+        actor = acting(room, as_party)
+        while (view := job_status(room, actor, job_id)).state.value in UNFINISHED:
+            if time.monotonic() > deadline:
+                raise ConfigError(
+                    f"{job_id} is still {view.state.value} after {timeout:g} s: check that a "
+                    "worker runs (`sealroom worker`) and look again later"
+                )
+            time.sleep(poll)
+    show_job(view)
 
 
 @job_app.command("list")
 def list_(contract: Annotated[str | None, typer.Option()] = None) -> None:
     """Jobs, oldest first."""
-    with opened() as room:
-        views = list_jobs(room, contract)
+    if (server := chosen_server()) is not None:
+        if contract is None:
+            raise ConfigError(
+                "with --server, name the contract: `sealroom job list --contract C` (the API "
+                "lists jobs per contract, for those who follow it)"
+            )
+        with connected(server) as client:
+            infos = client.jobs(contract)
+    else:
+        with opened() as room:
+            infos = [job_info(v) for v in list_jobs(room, contract)]
     table = Table(title="Jobs")
     for column in ("job", "contract", "mode", "submitter", "state", "reason"):
         table.add_column(column)
-    for v in views:
-        table.add_row(v.job_id, v.contract_id, v.mode, v.submitter, v.state.value, v.reason[:60])
+    for v in infos:
+        table.add_row(v.job_id, v.contract_id, v.mode, v.submitter, v.state, v.reason[:60])
     console.print(table)
 
 
 @job_app.command("logs")
 def logs(job_id: str, as_party: ActingParty = None) -> None:
-    """What the job printed (kept up to the sandbox's log cap)."""
-    with opened() as room:
-        view = job_status(room, acting(room, as_party), job_id)
-    run = (view.run_record or {}).get("run", {})
-    for stream in ("stdout", "stderr"):
-        capture = run.get(stream) or {}
-        console.print(f"[bold]{stream}[/]" + (" (truncated)" if capture.get("truncated") else ""))
-        console.print(capture.get("text", ""), markup=False, highlight=False)
+    """What the job printed (kept up to the sandbox's log cap); a real run's, to reviewers."""
+    if (server := chosen_server()) is not None:
+        with connected(server, as_party) as client:
+            found = client.job_logs(job_id)
+    else:
+        with opened() as room:
+            found = logs_info(job_logs(room, acting(room, as_party), job_id))
+    print_logs(found)
+
+
+def print_logs(found: JobLogs) -> None:
+    for stream, capture in (("stdout", found.stdout), ("stderr", found.stderr)):
+        console.print(f"[bold]{stream}[/]" + (" (truncated)" if capture.truncated else ""))
+        console.print(capture.text, markup=False, highlight=False)
 
 
 @job_app.command("cancel")
 def cancel(job_id: str, as_party: ActingParty = None) -> None:
     """Withdraw a job that has not been decided yet."""
-    with opened() as room:
-        view = cancel_job(room, acting(room, as_party), job_id)
-    console.print(f"{view.job_id}: {view.state.value}")
+    if (server := chosen_server()) is not None:
+        with connected(server, as_party) as client:
+            info = client.cancel_job(job_id)
+    else:
+        with opened() as room:
+            info = job_info(cancel_job(room, acting(room, as_party), job_id))
+    console.print(f"{info.job_id}: {info.state}")
 
 
 @job_app.command("outputs")
@@ -162,23 +247,32 @@ def outputs(
     job_id: str, out: Annotated[Path, typer.Option()], as_party: ActingParty = None
 ) -> None:
     """A debug run's outputs (from the masked sample), for its submitter."""
-    with opened() as room:
-        files = debug_outputs(room, acting(room, as_party), job_id)
+    if (server := chosen_server()) is not None:
+        with connected(server, as_party) as client:
+            files = client.debug_outputs(job_id)
+    else:
+        with opened() as room:
+            files = debug_outputs(room, acting(room, as_party), job_id)
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
-        (out / name).write_bytes(data)
-        console.print(f"wrote {out / name} ({len(data)} bytes)")
+        target = out / Path(name).name  # a name from a server never picks the directory
+        target.write_bytes(data)
+        console.print(f"wrote {target} ({len(data)} bytes)")
 
 
 @review_app.command("list")
 def review_list(as_party: ActingParty = None) -> None:
     """Jobs waiting for your review."""
-    with opened() as room:
-        views = list_reviews(room, acting(room, as_party))
+    if (server := chosen_server()) is not None:
+        with connected(server, as_party) as client:
+            infos = client.reviews()
+    else:
+        with opened() as room:
+            infos = [job_info(v) for v in list_reviews(room, acting(room, as_party))]
     table = Table(title="Waiting for your review")
     for column in ("job", "contract", "submitter", "outputs"):
         table.add_column(column)
-    for v in views:
+    for v in infos:
         table.add_row(v.job_id, v.contract_id, v.submitter, ", ".join(o.name for o in v.outputs))
     console.print(table)
 
@@ -190,8 +284,13 @@ def review_show(
     as_party: ActingParty = None,
 ) -> None:
     """Outputs, check report, code and its diff against the last released version."""
-    with opened() as room:
-        view = show_review(room, acting(room, as_party), job_id)
+    view: ReviewInfo
+    if (server := chosen_server()) is not None:
+        with connected(server, as_party) as client:
+            view = client.review(job_id)
+    else:
+        with opened() as room:
+            view = review_info(show_review(room, acting(room, as_party), job_id))
     console.print(job_table(view.job))
     console.print(check_report_table(view.check_report))
     console.print(
@@ -199,18 +298,23 @@ def review_show(
         f"{', '.join(view.waiting_for) or 'nobody'}"
     )
     console.print(view.code_diff or view.code, markup=False, highlight=False)
-    for name, data in view.outputs.items():
+    for name, encoded in view.outputs.items():
+        data = base64.b64decode(encoded)
         console.print(f"[bold]{name}[/]")
         console.print(data.decode("utf-8", "replace")[:4000], markup=False, highlight=False)
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            (out / name).write_bytes(data)
+            (out / Path(name).name).write_bytes(data)
 
 
 def _vote(job_id: str, decision: Decision, reason: str, as_party: str | None) -> None:
-    with opened() as room:
-        view = vote(room, acting(room, as_party), job_id, decision, reason)
-    console.print(f"{job_id}: {decision.value} recorded; the job is {view.state.value}")
+    if (server := chosen_server()) is not None:
+        with connected(server, as_party) as client:
+            info = client.vote(job_id, decision.value, reason)
+    else:
+        with opened() as room:
+            info = job_info(vote(room, acting(room, as_party), job_id, decision, reason))
+    console.print(f"{job_id}: {decision.value} recorded; the job is {info.state}")
 
 
 @review_app.command("approve")
@@ -242,9 +346,14 @@ def review_approve_code(
     as_party: ActingParty = None,
 ) -> None:
     """Approve CODE by hash for real runs (contracts that require code review)."""
-    digest = code_hash(code.read_bytes())
-    with opened() as room:
-        count = approve_code(room, acting(room, as_party), contract, digest)
+    data = code.read_bytes()
+    digest = code_hash(data)  # of the code the reviewer read, computed on this machine
+    if (server := chosen_server()) is not None:
+        with connected(server, as_party) as client:
+            count = client.approve_code(contract, data).approvals
+    else:
+        with opened() as room:
+            count = approve_code(room, acting(room, as_party), contract, digest)
     console.print(f"approved {code.name} ({digest[:23]}…) for {contract}: {count} approval(s)")
 
 
@@ -253,15 +362,45 @@ def result_download(
     job_id: str,
     key_file: Annotated[Path, typer.Option(help="Your private key file.")],
     out: Annotated[Path, typer.Option(help="Directory for the files and the receipt.")],
+    platform_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="The platform's public key file you obtained out of band (pinned); "
+            "default: the key the server or store holds."
+        ),
+    ] = None,
     as_party: ActingParty = None,
 ) -> None:
     """Download the copy sealed to you, open it with your key and verify its receipt."""
     keys = load_party_key_file(
         key_file, read_secret("SEALROOM_KEY_PASSPHRASE", "Key file passphrase")
     )
+    pinned = read_public_key_file(platform_key) if platform_key is not None else None
+    if (server := chosen_server()) is not None:
+        with connected(server) as client:
+            who = client.me()
+            check_acting_party(who, as_party)
+            # The sealed copy is the recipient organisation's when the caller acts for one.
+            partner = Partner(client, who.organisation or who.party, keys)
+            opened_result = partner.download_result(job_id, out, platform_key=pinned)
+    else:
+        opened_result = _download_locally(job_id, keys, out, pinned, as_party)
+    console.print(
+        f"[green]ok[/] {len(opened_result.files)} file(s) in {out}, receipt verified: "
+        f"approved by {', '.join(a.reviewer for a in opened_result.receipt.approvals)}"
+    )
+
+
+def _download_locally(
+    job_id: str,
+    keys: PartyKeyPair,
+    out: Path,
+    pinned: PartyPublicKeys | None,
+    as_party: str | None,
+) -> OpenedResult:
     with opened() as room:
         sealed = download_result(room, acting(room, as_party), job_id)
-        platform = platform_public_keys(room)
+        platform = pinned or platform_public_keys(room)
     opened_result = open_result(
         sealed.sealed,
         job_id=job_id,
@@ -271,13 +410,10 @@ def result_download(
     )
     out.mkdir(parents=True, exist_ok=True)
     for name, data in opened_result.files.items():
-        (out / name).write_bytes(data)
+        (out / Path(name).name).write_bytes(data)
     (out / "receipt.json").write_bytes(opened_result.receipt_bytes)
     (out / "platform.pub.json").write_text(json.dumps(platform.to_json()), encoding="utf-8")
-    console.print(
-        f"[green]ok[/] {len(opened_result.files)} file(s) in {out}, receipt verified: "
-        f"approved by {', '.join(a.reviewer for a in opened_result.receipt.approvals)}"
-    )
+    return opened_result
 
 
 @result_app.command("verify")
@@ -291,6 +427,7 @@ def result_verify(
     ] = None,
 ) -> None:
     """Offline: the receipt's signature, and every file against the hashes it lists."""
+    note_runs_locally()
     receipt_bytes = (directory / "receipt.json").read_bytes()
     files = {
         p.name: p.read_bytes()

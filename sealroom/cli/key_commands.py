@@ -9,7 +9,14 @@ from typing import Annotated
 import typer
 
 from kms import generate_party_keys, save_party_key_file
-from sealroom.cli.session import ActingParty, acting, console, opened, read_secret
+from sealroom.cli.session import (
+    ActingParty,
+    acting,
+    console,
+    note_runs_locally,
+    opened,
+    read_secret,
+)
 from sealroom.errors import AlreadyExists
 from sealroom.service.keys import backup_keys, restore_keys, rotate_master_key
 
@@ -21,6 +28,7 @@ def generate(
     out: Annotated[Path, typer.Option(help="Where to write the private key file.")],
 ) -> None:
     """Generate your own key pair on your own machine; register only the .pub.json."""
+    note_runs_locally()
     public_file = out.with_name(out.name + ".pub.json")
     if public_file.exists():
         raise AlreadyExists("public-key file", str(public_file))

@@ -10,12 +10,14 @@ import typer
 from rich.table import Table
 
 from kms import PartyPublicKeys
+from sealroom.api.convert import party_info
+from sealroom.cli.remote import chosen_server, connected
 from sealroom.cli.session import ActingParty, acting, console, opened, read_secret
+from sealroom.client.models import PartyInfo
 from sealroom.errors import ConfigError
 from sealroom.service.parties import (
     IssueKeys,
     PartyKind,
-    PartyView,
     RegisterKeys,
     add_party,
     list_parties,
@@ -59,6 +61,23 @@ def add(
             "give exactly one of --issue-keys-to FILE (the platform issues the pair) or "
             "--public-keys FILE (the party registers its own)"
         )
+    party_kind: PartyKind = "person" if kind == "person" else "organisation"
+    if (server := chosen_server()) is not None:
+        if public_keys is None:
+            raise ConfigError(
+                "with --server, register the party's own public keys (--public-keys FILE from "
+                "`sealroom keys generate`): the server never sends a private key over the network"
+            )
+        with connected(server, as_party) as client:
+            view = client.add_party(
+                name,
+                load_public_keys(public_keys),
+                kind=party_kind,
+                organisation=org,
+                display_name=display_name,
+            )
+        print_added(view)
+        return
     keys: IssueKeys | RegisterKeys
     if issue_keys_to is not None:
         secret = read_secret("SEALROOM_KEY_PASSPHRASE", "Passphrase for the issued key file")
@@ -66,9 +85,8 @@ def add(
     else:
         assert public_keys is not None
         keys = RegisterKeys(load_public_keys(public_keys))
-    party_kind: PartyKind = "person" if kind == "person" else "organisation"
     with opened() as room:
-        view = add_party(
+        added = add_party(
             room,
             acting(room, as_party),
             name=name,
@@ -77,14 +95,18 @@ def add(
             organisation=org,
             display_name=display_name,
         )
-    console.print(f"added {view.kind} [bold]{view.name}[/] ({view.key_origin} keys)")
+    print_added(party_info(added))
     if issue_keys_to is not None:
         console.print(
             f"its private keys are in {issue_keys_to}: hand the file over; no copy is kept"
         )
 
 
-def _party_table(parties: list[PartyView]) -> Table:
+def print_added(view: PartyInfo) -> None:
+    console.print(f"added {view.kind} [bold]{view.name}[/] ({view.key_origin} keys)")
+
+
+def party_table(parties: list[PartyInfo]) -> Table:
     table = Table(title="Parties")
     for column in ("name", "kind", "organisation", "admin", "keys", "signing key"):
         table.add_column(column)
@@ -103,15 +125,24 @@ def _party_table(parties: list[PartyView]) -> Table:
 @party_app.command("list")
 def list_() -> None:
     """List the registered parties."""
-    with opened() as room:
-        console.print(_party_table(list_parties(room)))
+    if (server := chosen_server()) is not None:
+        with connected(server) as client:
+            parties = client.parties()
+    else:
+        with opened() as room:
+            parties = [party_info(p) for p in list_parties(room)]
+    console.print(party_table(parties))
 
 
 @party_app.command("show")
 def show(name: str) -> None:
     """Show one party and its public key fingerprints."""
-    with opened() as room:
-        p = show_party(room, name)
+    if (server := chosen_server()) is not None:
+        with connected(server) as client:
+            p = client.party(name)
+    else:
+        with opened() as room:
+            p = party_info(show_party(room, name))
     table = Table(show_header=False, title=f"Party {p.name}")
     table.add_column("field", style="bold")
     table.add_column("value")

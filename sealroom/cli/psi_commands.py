@@ -9,9 +9,12 @@ from typing import Annotated
 import typer
 
 from contracts import PsiRevealMode
-from kms import load_party_key_file
+from kms import PartyKeyPair, load_party_key_file
+from sealroom.cli.remote import check_acting_party, chosen_server, connected
 from sealroom.cli.session import ActingParty, acting, console, opened, read_secret
-from sealroom.client.psi_run import PartnerLearned, run_psi, run_psi_sum
+from sealroom.client import read_public_key_file
+from sealroom.client.psi_http import HttpPsiTransport
+from sealroom.client.psi_run import PartnerLearned, PsiTransport, run_psi, run_psi_sum
 from sealroom.errors import ConfigError
 from sealroom.service.psi_local import LocalPsiTransport
 
@@ -57,6 +60,10 @@ def run(
     column: Annotated[str | None, typer.Option(help="The CSV column holding them.")] = None,
     out: Annotated[Path | None, typer.Option(help="Intersection mode: write matches here.")] = None,
     wait_seconds: Annotated[float, typer.Option(help="How long to wait for review.")] = 3600,
+    platform_key: Annotated[
+        Path | None,
+        typer.Option(help="With --server: the platform's public key file, pinned."),
+    ] = None,
     as_party: ActingParty = None,
 ) -> None:
     """Run PSI (or PSI-sum with --mode sum); your list never leaves this machine."""
@@ -66,30 +73,63 @@ def run(
     keys = load_party_key_file(
         key_file, read_secret("SEALROOM_KEY_PASSPHRASE", "Key file passphrase")
     )
-    with opened() as room:
-        actor = acting(room, as_party)
-        transport = LocalPsiTransport(room, actor)
-        with console.status("running the protocol, then waiting for the owner's review…"):
-            if mode == "sum":
-                learned = run_psi_sum(
-                    transport,
-                    contract_id=contract,
-                    raw_ids=raw,
-                    keys=keys,
-                    recipient=actor.organisation or actor.name,
-                    wait_seconds=wait_seconds,
-                )
-            else:
-                learned = run_psi(
-                    transport,
-                    contract_id=contract,
-                    raw_ids=raw,
-                    mode=PsiRevealMode(mode),
-                    keys=keys,
-                    recipient=actor.organisation or actor.name,
-                    wait_seconds=wait_seconds,
-                )
+    if (server := chosen_server()) is not None:
+        pinned = read_public_key_file(platform_key) if platform_key is not None else None
+        with connected(server) as client:
+            who = client.me()
+            check_acting_party(who, as_party)
+            learned = _run(
+                HttpPsiTransport(client, pinned),
+                contract,
+                raw,
+                mode,
+                keys,
+                who.organisation or who.party,
+                wait_seconds,
+            )
+    else:
+        with opened() as room:
+            actor = acting(room, as_party)
+            learned = _run(
+                LocalPsiTransport(room, actor),
+                contract,
+                raw,
+                mode,
+                keys,
+                actor.organisation or actor.name,
+                wait_seconds,
+            )
     print_learned(learned)
     if learned.matched_ids is not None and out is not None:
         out.write_text("\n".join(learned.matched_ids) + "\n", encoding="utf-8")
         console.print(f"  the {len(learned.matched_ids):,} matching identifiers are in {out}")
+
+
+def _run(
+    transport: PsiTransport,
+    contract: str,
+    raw: list[str | None],
+    mode: str,
+    keys: PartyKeyPair,
+    recipient: str,
+    wait_seconds: float,
+) -> PartnerLearned:
+    with console.status("running the protocol, then waiting for the owner's review…"):
+        if mode == "sum":
+            return run_psi_sum(
+                transport,
+                contract_id=contract,
+                raw_ids=raw,
+                keys=keys,
+                recipient=recipient,
+                wait_seconds=wait_seconds,
+            )
+        return run_psi(
+            transport,
+            contract_id=contract,
+            raw_ids=raw,
+            mode=PsiRevealMode(mode),
+            keys=keys,
+            recipient=recipient,
+            wait_seconds=wait_seconds,
+        )

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from sealroom.cli.remote import chosen_server, refuse_remote
 from sealroom.config import Settings, load_settings
 from sealroom.errors import ConfigError
 from sealroom.service.actors import Actor, resolve_actor
@@ -51,6 +52,7 @@ def settings() -> Settings:
 
 @contextmanager
 def opened() -> Iterator[Sealroom]:
+    refuse_remote()  # with --server, nothing may fall back to a local store unnoticed
     room = Sealroom.open(settings(), master_passphrase)
     try:
         yield room
@@ -61,3 +63,12 @@ def opened() -> Iterator[Sealroom]:
 def acting(room: Sealroom, name: str | None) -> Actor:
     with room.sessions() as session:
         return resolve_actor(session, name)
+
+
+def note_runs_locally() -> None:
+    """For commands that need no store: they run here, whatever the server."""
+    server = chosen_server()
+    if server is not None:
+        err_console.print(
+            f"note: `{server.command}` runs on this machine; --server {server.url} is not used"
+        )

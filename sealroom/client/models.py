@@ -423,6 +423,8 @@ class PsiRunInfo(Wire):
     value_columns: list[str]
     min_partner_set_size: int
     min_intersection_size: int
+    engine: str = "openmined"
+    protocol: str | None = None
 
     def __repr__(self) -> str:
         return f"PsiRun({self.job_id} {self.kind} on {self.key_column})"

@@ -37,6 +37,8 @@ class HttpPsiTransport:
             run.min_partner_set_size,
             run.min_intersection_size,
             tuple(run.value_columns),
+            run.engine,
+            run.protocol,
         )
 
     def exchange(self, job_id: str, message: bytes) -> bytes | None:

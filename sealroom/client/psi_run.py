@@ -9,8 +9,11 @@ the partner's key, which this module opens and verifies before finishing.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -28,9 +31,15 @@ from jobs.psi import (
     PsiSumPartner,
     normalise_ids,
 )
+from jobs.psi.abort import PsiAbort
+from jobs.psi.errors import MalformedMessage
+from jobs.psi.secretflow import LinkReport, LinkSettings, SecretflowEngine
+from jobs.psi.sharding import InlineRunner, ProcessRunner, ShardRunner
 from kms import PartyKeyPair
 
 PARTNER_SET_CAP = 10_000_000
+# Below this many identifiers, starting worker processes costs more than it saves.
+POOL_THRESHOLD = 2_000
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,8 @@ class OpenedRun:
     min_partner_set_size: int
     min_intersection_size: int
     value_columns: tuple[str, ...]
+    engine: str = "openmined"
+    protocol: str | None = None
 
 
 class ResultNotReleased(Exception):
@@ -89,6 +100,40 @@ def _wait_for_release(transport: PsiTransport, job_id: str, timeout: float, poll
             time.sleep(poll)
 
 
+@contextmanager
+def _partner_runner(given: ShardRunner | None, size: int) -> Iterator[ShardRunner]:
+    """The caller's runner, or worker processes on this (the partner's) machine for one run.
+
+    The partner's key travels to each worker with its chunk, so the work never leaves
+    the partner's machine: no cluster is offered here.
+    """
+    workers = os.cpu_count() or 1
+    if given is not None:
+        yield given
+    elif size < POOL_THRESHOLD or workers == 1:
+        yield InlineRunner()
+    else:
+        with ProcessRunner(workers) as pool:
+            pool.start()  # the workers start while the list is normalised and the run opens
+            yield pool
+
+
+@contextmanager
+def _abort_on_failure(transport: PsiTransport, job_id: str) -> Iterator[None]:
+    """Tells the owner why this side stopped, so the run ends now, not at a timeout.
+
+    Only around the steps before this side's last protocol message: after it, the
+    run waits for review and a failure here (a timeout while waiting) ends nothing.
+    """
+    try:
+        yield
+    except BaseException as error:
+        reason = str(error) or type(error).__name__
+        with contextlib.suppress(Exception):  # the run fails either way; say why if we can
+            transport.exchange(job_id, PsiAbort(job_id, reason).to_bytes())
+        raise
+
+
 def run_psi(
     transport: PsiTransport,
     *,
@@ -99,30 +144,35 @@ def run_psi(
     recipient: str,
     wait_seconds: float = 3600.0,
     poll_seconds: float = 1.0,
+    runner: ShardRunner | None = None,
 ) -> PartnerLearned:
     """Cardinality or intersection of the partner's list with the owner's key column."""
-    # The owner names the identifier kind; normalise only after opening, with the same rules.
-    probe = normalise_ids(raw_ids, IdentifierKind.PLAIN, cap=PARTNER_SET_CAP)
-    opened = transport.open(contract_id, JobKind.PSI, len(probe.ids), mode)
-    ids = normalise_ids(raw_ids, opened.identifier_kind, cap=PARTNER_SET_CAP).ids
-    limits = PsiLimits(
-        opened.min_partner_set_size, opened.min_intersection_size, modes=frozenset({mode})
-    )
-    partner = OpenMinedEngine().partner_session(opened.job_id, mode, limits)
-    request = partner.create_request(list(ids))
-    transport.exchange(opened.job_id, request.to_bytes())
-    sealed = _wait_for_release(transport, opened.job_id, wait_seconds, poll_seconds)
-    result = open_result(
-        sealed,
-        job_id=opened.job_id,
-        recipient=recipient,
-        keys=keys,
-        platform_key=transport.platform_key(),
-    )
-    outcome = partner.finish(
-        PsiSetup.from_bytes(result.files["psi-setup.bin"]),
-        PsiResponse.from_bytes(result.files["psi-response.bin"]),
-    )
+    with _partner_runner(runner, len(raw_ids)) as pool:
+        # The owner names the identifier kind; normalise only after opening, with its rules.
+        probe = normalise_ids(raw_ids, IdentifierKind.PLAIN, cap=PARTNER_SET_CAP)
+        opened = transport.open(contract_id, JobKind.PSI, len(probe.ids), mode)
+        with _abort_on_failure(transport, opened.job_id):
+            ids = normalise_ids(raw_ids, opened.identifier_kind, cap=PARTNER_SET_CAP).ids
+            limits = PsiLimits(
+                opened.min_partner_set_size, opened.min_intersection_size, modes=frozenset({mode})
+            )
+            if opened.engine == "secretflow":
+                return _run_secretflow(transport, opened, list(ids), mode, limits)
+            partner = OpenMinedEngine(pool).partner_session(opened.job_id, mode, limits)
+            request = partner.create_request(list(ids))
+            transport.exchange(opened.job_id, request.to_bytes())
+        sealed = _wait_for_release(transport, opened.job_id, wait_seconds, poll_seconds)
+        result = open_result(
+            sealed,
+            job_id=opened.job_id,
+            recipient=recipient,
+            keys=keys,
+            platform_key=transport.platform_key(),
+        )
+        outcome = partner.finish(
+            PsiSetup.from_bytes(result.files["psi-setup.bin"]),
+            PsiResponse.from_bytes(result.files["psi-response.bin"]),
+        )
     matched = (
         tuple(ids[i] for i in outcome.matched_rows) if outcome.matched_rows is not None else None
     )
@@ -136,6 +186,40 @@ def run_psi(
     )
 
 
+def _run_secretflow(
+    transport: PsiTransport,
+    opened: OpenedRun,
+    ids: list[str],
+    mode: PsiRevealMode,
+    limits: PsiLimits,
+) -> PartnerLearned:
+    """The secretflow engine: rendezvous through the API, the data over the direct link.
+
+    The result comes off the link, not as a sealed release: the owner's review was the
+    gate before its party joined (``docs/protocols.md``, "secretflow").
+    """
+    engine = SecretflowEngine(opened.protocol or "rr22", LinkSettings.for_partner())
+    partner = engine.partner_session(opened.job_id, mode, limits)
+    try:
+        setup = transport.exchange(opened.job_id, partner.create_request(ids).to_bytes())
+        if setup is None:
+            raise MalformedMessage(PsiSetup.KIND, "the owner sent no link offer")
+        outcome = partner.finish(PsiSetup.from_bytes(setup))
+    except BaseException:
+        partner.abort()  # the caller's _abort_on_failure tells the owner
+        raise
+    report = LinkReport(opened.job_id, outcome.intersection_size)
+    transport.exchange(opened.job_id, report.to_bytes())
+    return PartnerLearned(
+        opened.job_id,
+        "psi",
+        outcome.intersection_size,
+        outcome.owner_set_size,
+        outcome.partner_set_size,
+        tuple(ids[i] for i in outcome.matched_rows or ()),
+    )
+
+
 def run_psi_sum(
     transport: PsiTransport,
     *,
@@ -145,16 +229,20 @@ def run_psi_sum(
     recipient: str,
     wait_seconds: float = 3600.0,
     poll_seconds: float = 1.0,
+    runner: ShardRunner | None = None,
 ) -> PartnerLearned:
     """Sum, count and mean of the owner's value columns over the intersection."""
-    probe = normalise_ids(raw_ids, IdentifierKind.PLAIN, cap=PARTNER_SET_CAP)
-    opened = transport.open(contract_id, JobKind.PSI_SUM, len(probe.ids), None)
-    ids = normalise_ids(raw_ids, opened.identifier_kind, cap=PARTNER_SET_CAP).ids
-    limits = PsiLimits(opened.min_partner_set_size, opened.min_intersection_size)
-    partner = PsiSumPartner(opened.job_id, limits)
-    reply = transport.exchange(opened.job_id, partner.hello(list(ids)).to_bytes())
-    assert reply is not None, "the owner answers the hello"
-    transport.exchange(opened.job_id, partner.aggregate(OwnerReply.from_bytes(reply)).to_bytes())
+    with _partner_runner(runner, len(raw_ids)) as pool:
+        probe = normalise_ids(raw_ids, IdentifierKind.PLAIN, cap=PARTNER_SET_CAP)
+        opened = transport.open(contract_id, JobKind.PSI_SUM, len(probe.ids), None)
+        with _abort_on_failure(transport, opened.job_id):
+            ids = normalise_ids(raw_ids, opened.identifier_kind, cap=PARTNER_SET_CAP).ids
+            limits = PsiLimits(opened.min_partner_set_size, opened.min_intersection_size)
+            partner = PsiSumPartner(opened.job_id, limits, runner=pool)
+            reply = transport.exchange(opened.job_id, partner.hello(list(ids)).to_bytes())
+            assert reply is not None, "the owner answers the hello"
+            sums = partner.aggregate(OwnerReply.from_bytes(reply))
+            transport.exchange(opened.job_id, sums.to_bytes())
     sealed = _wait_for_release(transport, opened.job_id, wait_seconds, poll_seconds)
     result = open_result(
         sealed,

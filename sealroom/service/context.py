@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,9 @@ from kms import Keyring, PassphraseKeyring, Pkcs11Keyring
 from sealroom.config import Settings
 from sealroom.errors import ConfigError
 from sealroom.store.database import create_store_engine, ensure_current, session_factory
+
+if TYPE_CHECKING:
+    from jobs.psi.sharding import ShardRunner
 
 Clock = Callable[[], datetime]
 PassphraseSource = Callable[[], str]
@@ -34,6 +38,8 @@ class Sealroom:
     passphrase: PassphraseSource
     clock: Clock = utc_now
     _keyring: Keyring | None = field(default=None, repr=False)
+    # The PSI worker pool or Ray connection (``service.psi_runners``), made on first use.
+    psi_runner: ShardRunner | None = field(default=None, repr=False)
 
     @classmethod
     def open(
@@ -55,6 +61,10 @@ class Sealroom:
         return self._keyring
 
     def close(self) -> None:
+        runner, self.psi_runner = self.psi_runner, None
+        close_runner = getattr(runner, "close", None)
+        if close_runner is not None:
+            close_runner()
         self.engine.dispose()
 
 

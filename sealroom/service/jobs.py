@@ -272,6 +272,45 @@ def job_status(room: Sealroom, actor: Actor, job_id: str) -> JobView:
         return job_view(session, rec)
 
 
+@dataclass(frozen=True)
+class JobLogs:
+    job_id: str
+    stdout: str
+    stdout_truncated: bool
+    stderr: str
+    stderr_truncated: bool
+
+
+def job_logs(room: Sealroom, actor: Actor, job_id: str) -> JobLogs:
+    """What the job printed; a real run's logs only to those who review its outputs.
+
+    A real run printed from the full data, so its logs are an output like any
+    file: the submitter sees them only after review, never straight from here.
+    """
+    view = job_status(room, actor, job_id)
+    if view.mode == RunMode.REAL.value and not actor.is_admin:
+        contract = show_contract(room, view.contract_id, view.contract_version).contract
+        names = [n for n in (actor.name, actor.organisation) if n]
+        reviewing = (Role.OWNER, Role.PLATFORM, Role.REVIEWER)
+        if not any(
+            (party := contract.party(n)) is not None and any(party.has_role(r) for r in reviewing)
+            for n in names
+        ):
+            raise PermissionDenied(
+                f"{job_id} ran on the real data, so what it printed is an output: only the "
+                "owner, platform and reviewers see it; run in debug mode to see your own"
+            )
+    run = (view.run_record or {}).get("run", {})
+    out, err = run.get("stdout") or {}, run.get("stderr") or {}
+    return JobLogs(
+        job_id=job_id,
+        stdout=str(out.get("text", "")),
+        stdout_truncated=bool(out.get("truncated")),
+        stderr=str(err.get("text", "")),
+        stderr_truncated=bool(err.get("truncated")),
+    )
+
+
 def list_jobs(room: Sealroom, contract_id: str | None = None) -> list[JobView]:
     with room.sessions() as session:
         query = select(JobRecord).order_by(JobRecord.created_at)

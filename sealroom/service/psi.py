@@ -15,7 +15,9 @@ fails the run cleanly (``recover_jobs``), and the partner starts again.
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -27,6 +29,7 @@ from contracts import (
     ContractError,
     JobKind,
     JobKindNotAllowed,
+    PsiEngineKind,
     PsiRevealMode,
     PsiRules,
     PsiSumRules,
@@ -37,23 +40,31 @@ from contracts import (
 from jobs import JobEvent, JobState, Submission, code_hash, decide
 from jobs.psi import (
     IdentifierKind,
+    MalformedMessage,
     MaskedSums,
     OpenMinedEngine,
+    OwnerPsiSession,
     OwnerValues,
     PartnerHello,
+    PsiAbort,
     PsiLimits,
     PsiRequest,
+    PsiSetup,
     PsiSumOwner,
     normalise_ids,
     normalise_rows,
 )
-from sealroom.errors import NotFound, PermissionDenied
+from sealroom.errors import NotFound, PermissionDenied, WrongState
 from sealroom.service.actors import Actor
 from sealroom.service.blobs import new_data_key, sha256, write_blob
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import acting_party, show_contract
 from sealroom.service.datasets import open_dataset_reader, show_dataset
 from sealroom.service.jobs import runs_used, transition
+from sealroom.service.psi_prepare import drop_prepared, prepare_in_background, take_prepared
+from sealroom.service.psi_runners import psi_runner
+from sealroom.service.psi_secretflow import abandon as abandon_secretflow
+from sealroom.service.psi_secretflow import secretflow_step
 from sealroom.store.database import transaction
 from sealroom.store.job_records import JobOutputRecord, JobRecord
 
@@ -67,6 +78,9 @@ PSI_OUTPUTS = {
     JobKind.PSI_SUM: ("psi-sum-totals.bin",),
 }
 OWNER_SET_CAP = 10_000_000
+# A partner silent this long between its messages has gone: its run fails, and the
+# owner-side state it held (PSI-sum keys and ciphertexts) is dropped.
+PSI_STALL = timedelta(minutes=10)
 
 # Owner-side PSI-sum parties (and the partner's set size) between the partner's two
 # messages, by job id.
@@ -83,6 +97,8 @@ class PsiOpened:
     value_columns: tuple[str, ...]
     min_partner_set_size: int
     min_intersection_size: int
+    engine: str = "openmined"
+    protocol: str | None = None  # the secretflow engine's protocol
 
 
 @dataclass(frozen=True)
@@ -120,6 +136,7 @@ def open_psi(
     mode: PsiRevealMode | None = None,
 ) -> PsiOpened:
     """Opens a PSI or PSI-sum run for the partner, after the gate and the set-size rule."""
+    fail_stalled_runs(room)
     view, rules = _rules(room, contract_id, kind)
     partner, _ = acting_party(actor, view.contract, (Role.RECIPIENT,))
     dataset, column = rules.key_columns[0].split(".", 1)
@@ -181,6 +198,16 @@ def open_psi(
             transition(session, room, rec, JobEvent.STARTED, actor="sealroom", role="psi")
     if refusal is not None:
         raise refusal
+    # The owner's setup (or PSI-sum records) is made while the partner blinds its list.
+    if isinstance(rules, PsiRules) and rules.engine is PsiEngineKind.SECRETFLOW:
+        pass  # the owner's set is read when the partner's link offer arrives
+    elif kind is JobKind.PSI:
+        assert mode is not None
+        prepare_in_background(
+            job_id, lambda: _openmined_owner(room, job_id, rules, partner_set_size, mode)
+        )
+    else:
+        prepare_in_background(job_id, lambda: _sum_owner(room, job_id, rules))
     return PsiOpened(
         job_id,
         kind.value,
@@ -190,7 +217,14 @@ def open_psi(
         values,
         rules.min_partner_set_size,
         rules.min_intersection_size,
+        *_engine_of(rules),
     )
+
+
+def _engine_of(rules: PsiRules | PsiSumRules) -> tuple[str, str | None]:
+    if isinstance(rules, PsiRules) and rules.engine is PsiEngineKind.SECRETFLOW:
+        return rules.engine.value, rules.secretflow_protocol.value
+    return PsiEngineKind.OPENMINED.value, None
 
 
 def _owner_table(room: Sealroom, dataset: str, columns: list[str]) -> Any:
@@ -213,24 +247,38 @@ def exchange_psi(room: Sealroom, actor: Actor, job_id: str, message: bytes) -> P
         raise PermissionDenied(f"{job_id} belongs to {rec.submitter}, not {party}")
     rules = view.contract.job_kinds.rules_for(kind)
     assert isinstance(rules, PsiRules | PsiSumRules)
-    limits = PsiLimits.from_rules(rules)
-    dataset, column = rules.key_columns[0].split(".", 1)
-    identifier_kind = _identifier_kind(dataset, column, room)
+    if PsiAbort.is_abort(message):
+        return _abort(room, job_id, PsiAbort.from_bytes(message))
     try:
+        if isinstance(rules, PsiRules) and rules.engine is PsiEngineKind.SECRETFLOW:
+            reply, link_leakage = secretflow_step(
+                job_id, rules, message, lambda: _secretflow_owner_ids(room, rules)
+            )
+            if link_leakage is None:
+                _touch(room, job_id)
+                return PsiReply(job_id, JobState.RUNNING, reply)
+            return _hold(
+                room, job_id, {"psi-link-report.json": _report(link_leakage)}, link_leakage
+            )
         if kind is JobKind.PSI:
             request = PsiRequest.from_bytes(message)
-            table = _owner_table(room, dataset, [column])
-            owner_ids = normalise_ids(
-                [str(v) if v is not None else None for v in table.column(column).to_pylist()],
-                identifier_kind,
-                cap=OWNER_SET_CAP,
-                label=f"{dataset}.{column}",
+            # The gate saw the size the partner announced; this is the set it sent.
+            check_psi_request(
+                view.contract, kind=kind, partner_set_size=request.size, reveal=request.mode
             )
-            owner = OpenMinedEngine().owner_session(job_id, limits)
-            setup = owner.setup(list(owner_ids.ids), request.size, request.mode)
+            # Prepared for the size and mode announced at opening. The partner's list
+            # may shrink in normalisation after that (malformed entries): then the
+            # setup is made again for the set it sent.
+            prepared = take_prepared(job_id)
+            if prepared is None or (prepared[1].partner_set_size, prepared[1].mode) != (
+                request.size,
+                request.mode,
+            ):
+                prepared = _openmined_owner(room, job_id, rules, request.size, request.mode)
+            owner, setup = prepared
             response = owner.process_request(request)
             leakage: dict[str, Any] = {
-                "owner_set_size": len(owner_ids.ids),
+                "owner_set_size": setup.owner_set_size,
                 "partner_set_size": request.size,
                 "mode": request.mode.value,
                 "partner_learns": "intersection size and owner set size"
@@ -249,21 +297,11 @@ def exchange_psi(room: Sealroom, actor: Actor, job_id: str, message: bytes) -> P
             )
         if job_id not in _SESSIONS:
             hello = PartnerHello.from_bytes(message)
-            assert isinstance(rules, PsiSumRules)
-            value_columns = [ref.split(".", 1)[1] for ref in rules.value_columns]
-            table = _owner_table(room, dataset, [column, *value_columns])
-            keys = normalise_rows(
-                [str(v) if v is not None else None for v in table.column(column).to_pylist()],
-                identifier_kind,
-                cap=OWNER_SET_CAP,
-                label=f"{dataset}.{column}",
-            )
-            values = OwnerValues.from_columns(
-                keys.keys, {name: table.column(name).to_pylist() for name in value_columns}
-            )
-            owner_sum = PsiSumOwner(job_id, limits, values)
+            check_psi_request(view.contract, kind=kind, partner_set_size=len(hello.points))
+            owner_sum = take_prepared(job_id) or _sum_owner(room, job_id, rules)
             reply = owner_sum.reply(hello).to_bytes()
             _SESSIONS[job_id] = (owner_sum, len(hello.points))
+            _touch(room, job_id)  # the stall clock restarts from the owner's reply
             return PsiReply(job_id, JobState.RUNNING, reply)
         owner_sum, partner_size = _SESSIONS.pop(job_id)
         totals = owner_sum.reveal(MaskedSums.from_bytes(message))
@@ -277,9 +315,74 @@ def exchange_psi(room: Sealroom, actor: Actor, job_id: str, message: bytes) -> P
         }
         return _hold(room, job_id, {"psi-sum-totals.bin": totals.to_bytes()}, leakage)
     except Exception as error:
-        _SESSIONS.pop(job_id, None)
+        _forget(job_id)
         _fail(room, job_id, f"the protocol stopped: {error}")
         raise
+
+
+def _secretflow_owner_ids(room: Sealroom, rules: PsiRules) -> list[str]:
+    dataset, column, identifier_kind = _owner_ids_column(room, rules)
+    table = _owner_table(room, dataset, [column])
+    return list(
+        normalise_ids(
+            [str(v) if v is not None else None for v in table.column(column).to_pylist()],
+            identifier_kind,
+            cap=OWNER_SET_CAP,
+            label=f"{dataset}.{column}",
+        ).ids
+    )
+
+
+def _report(leakage: dict[str, Any]) -> bytes:
+    # The partner already holds its result; the job's output is the run's record.
+    return json.dumps(leakage, sort_keys=True).encode()
+
+
+def _owner_ids_column(room: Sealroom, rules: PsiRules | PsiSumRules) -> tuple[str, str, Any]:
+    dataset, column = rules.key_columns[0].split(".", 1)
+    return dataset, column, _identifier_kind(dataset, column, room)
+
+
+def _openmined_owner(
+    room: Sealroom,
+    job_id: str,
+    rules: PsiRules | PsiSumRules,
+    partner_size: int,
+    mode: PsiRevealMode,
+) -> tuple[OwnerPsiSession, PsiSetup]:
+    """The owner's openmined session and setup: decrypt, normalise, blind the owner's set."""
+    dataset, column, identifier_kind = _owner_ids_column(room, rules)
+    table = _owner_table(room, dataset, [column])
+    owner_ids = normalise_ids(
+        [str(v) if v is not None else None for v in table.column(column).to_pylist()],
+        identifier_kind,
+        cap=OWNER_SET_CAP,
+        label=f"{dataset}.{column}",
+    )
+    del table
+    owner = OpenMinedEngine(psi_runner(room)).owner_session(job_id, PsiLimits.from_rules(rules))
+    return owner, owner.setup(list(owner_ids.ids), partner_size, mode)
+
+
+def _sum_owner(room: Sealroom, job_id: str, rules: PsiRules | PsiSumRules) -> PsiSumOwner:
+    """The owner's PSI-sum party with its records blinded and encrypted."""
+    assert isinstance(rules, PsiSumRules)
+    dataset, column, identifier_kind = _owner_ids_column(room, rules)
+    value_columns = [ref.split(".", 1)[1] for ref in rules.value_columns]
+    table = _owner_table(room, dataset, [column, *value_columns])
+    keys = normalise_rows(
+        [str(v) if v is not None else None for v in table.column(column).to_pylist()],
+        identifier_kind,
+        cap=OWNER_SET_CAP,
+        label=f"{dataset}.{column}",
+    )
+    values = OwnerValues.from_columns(
+        keys.keys, {name: table.column(name).to_pylist() for name in value_columns}
+    )
+    del table
+    owner_sum = PsiSumOwner(job_id, PsiLimits.from_rules(rules), values, runner=psi_runner(room))
+    owner_sum.prepare()
+    return owner_sum
 
 
 def _running(session: Session, job_id: str) -> JobRecord:
@@ -289,10 +392,32 @@ def _running(session: Session, job_id: str) -> JobRecord:
     if rec.kind not in (JobKind.PSI.value, JobKind.PSI_SUM.value):
         raise PermissionDenied(f"{job_id} is a {rec.kind} job, not a PSI run")
     if rec.state != JobState.RUNNING.value:
-        raise PermissionDenied(
-            f"{job_id} is {rec.state}: a PSI run takes each message once; start a new run"
+        raise WrongState(
+            job_id, rec.state, "running", "a PSI run takes each message once; start a new run"
         )
     return rec
+
+
+def _forget(job_id: str) -> None:
+    """Drops every piece of owner-side state a run holds: keys, ciphertexts, processes."""
+    _SESSIONS.pop(job_id, None)
+    drop_prepared(job_id)
+    abandon_secretflow(job_id)
+
+
+def _abort(room: Sealroom, job_id: str, abort: PsiAbort) -> PsiReply:
+    if abort.session_id != job_id:
+        raise MalformedMessage(PsiAbort.KIND, f"it names run {abort.session_id}, not {job_id}")
+    _forget(job_id)
+    _fail(room, job_id, f"the partner stopped the run: {abort.reason}")
+    return PsiReply(job_id, JobState.FAILED, None)
+
+
+def _touch(room: Sealroom, job_id: str) -> None:
+    with transaction(room.sessions) as session:
+        rec = session.get(JobRecord, job_id)
+        if rec is not None:
+            rec.updated_at = room.clock()
 
 
 def _hold(
@@ -350,6 +475,38 @@ def _fail(room: Sealroom, job_id: str, reason: str) -> None:
                 role="psi",
                 reason=reason[:500],
             )
+
+
+def fail_stalled_runs(room: Sealroom, stall: timedelta = PSI_STALL) -> list[str]:
+    """PSI runs whose partner went quiet mid-protocol: failed, nothing released.
+
+    Swept whenever a run opens, so a partner that aborts holds no owner-side state
+    (and no quota-counted run in limbo) for longer than ``stall``.
+    """
+    cutoff = room.clock() - stall
+    failed = []
+    with transaction(room.sessions) as session:
+        for rec in session.scalars(
+            select(JobRecord).where(
+                JobRecord.state == JobState.RUNNING.value,
+                JobRecord.kind.in_([JobKind.PSI.value, JobKind.PSI_SUM.value]),
+                JobRecord.updated_at < cutoff,
+            )
+        ):
+            _forget(rec.job_id)
+            minutes = stall.total_seconds() / 60
+            transition(
+                session,
+                room,
+                rec,
+                JobEvent.RUN_FAILED,
+                actor="sealroom",
+                role="psi",
+                reason=f"the partner sent nothing for {minutes:g} minutes mid-protocol: "
+                "nothing was released; run it again",
+            )
+            failed.append(rec.job_id)
+    return failed
 
 
 def fail_abandoned_runs(room: Sealroom) -> list[str]:

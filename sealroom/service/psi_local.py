@@ -35,6 +35,8 @@ class LocalPsiTransport:
             opened.min_partner_set_size,
             opened.min_intersection_size,
             opened.value_columns,
+            opened.engine,
+            opened.protocol,
         )
 
     def exchange(self, job_id: str, message: bytes) -> bytes | None:

@@ -8,13 +8,12 @@ logs (from the masked sample) go to the submitter too.
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 from contracts import Role, RunMode
 from jobs import Decision
-from sealroom.api.convert import job_info
+from sealroom.api.convert import files_b64, job_info, logs_info, review_info
 from sealroom.api.routing import CurrentPrincipal, Room, RouteTable
-from sealroom.api.rules import AnyParty, ContractRole, JobRole, OnReviewQuorum, roles_in
+from sealroom.api.rules import AnyParty, ContractRole, JobRole, OnReviewQuorum
 from sealroom.client.models import (
     CodeApproval,
     CodeApprovals,
@@ -25,28 +24,20 @@ from sealroom.client.models import (
     NewVote,
     ReviewInfo,
     SealedResultInfo,
-    StreamCapture,
-    VoteInfo,
 )
-from sealroom.errors import PermissionDenied
 from sealroom.service.contracts import show_contract
-from sealroom.service.jobs import cancel_job, debug_outputs, job_status, list_jobs, submit_job
+from sealroom.service.jobs import (
+    cancel_job,
+    debug_outputs,
+    job_logs,
+    job_status,
+    list_jobs,
+    submit_job,
+)
 from sealroom.service.results import download_result
 from sealroom.service.reviews import approve_code, list_reviews, show_review, vote
 
-REVIEWING = (Role.OWNER, Role.PLATFORM, Role.REVIEWER)
 FOLLOWING = (Role.OWNER, Role.PLATFORM, Role.REVIEWER, Role.SCIENTIST)
-
-
-def _b64(files: dict[str, bytes]) -> dict[str, str]:
-    return {name: base64.b64encode(data).decode("ascii") for name, data in files.items()}
-
-
-def _capture(run: dict[str, Any], stream: str) -> StreamCapture:
-    capture = run.get(stream) or {}
-    return StreamCapture(
-        text=str(capture.get("text", "")), truncated=bool(capture.get("truncated"))
-    )
 
 
 def add_routes(table: RouteTable) -> None:
@@ -103,18 +94,7 @@ def add_routes(table: RouteTable) -> None:
         response_model=JobLogs,
     )
     def logs(room: Room, principal: CurrentPrincipal, job_id: str) -> JobLogs:
-        view = job_status(room, principal.actor, job_id)
-        if view.mode == RunMode.REAL.value and not principal.actor.is_admin:
-            contract = show_contract(room, view.contract_id, view.contract_version).contract
-            if not roles_in(contract, principal.actor).intersection(REVIEWING):
-                raise PermissionDenied(
-                    f"{job_id} ran on the real data, so what it printed is an output: only the "
-                    "owner, platform and reviewers see it; run in debug mode to see your own"
-                )
-        run = (view.run_record or {}).get("run", {})
-        return JobLogs(
-            job_id=job_id, stdout=_capture(run, "stdout"), stderr=_capture(run, "stderr")
-        )
+        return logs_info(job_logs(room, principal.actor, job_id))
 
     @table.route(
         "POST",
@@ -137,7 +117,9 @@ def add_routes(table: RouteTable) -> None:
         summary="A debug run's outputs (from the masked sample), for its submitter",
     )
     def outputs(room: Room, principal: CurrentPrincipal, job_id: str) -> FilesInfo:
-        return FilesInfo(job_id=job_id, files=_b64(debug_outputs(room, principal.actor, job_id)))
+        return FilesInfo(
+            job_id=job_id, files=files_b64(debug_outputs(room, principal.actor, job_id))
+        )
 
     @table.route(
         "GET",
@@ -159,21 +141,7 @@ def add_routes(table: RouteTable) -> None:
         summary="What a reviewer sees: checked outputs, check report, code and its diff",
     )
     def review(room: Room, principal: CurrentPrincipal, job_id: str) -> ReviewInfo:
-        view = show_review(room, principal.actor, job_id)
-        return ReviewInfo(
-            job=job_info(view.job),
-            reviewers=list(view.reviewers),
-            required=view.required,
-            votes=[
-                VoteInfo(reviewer=v.reviewer, decision=v.decision.value, at=v.at, reason=v.reason)
-                for v in view.votes
-            ],
-            waiting_for=list(view.waiting_for),
-            outputs=_b64(view.outputs),
-            check_report=view.check_report,
-            code=view.code,
-            code_diff=view.code_diff,
-        )
+        return review_info(show_review(room, principal.actor, job_id))
 
     @table.route(
         "POST",

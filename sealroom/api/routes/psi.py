@@ -58,6 +58,8 @@ def add_routes(table: RouteTable) -> None:
             value_columns=list(opened.value_columns),
             min_partner_set_size=opened.min_partner_set_size,
             min_intersection_size=opened.min_intersection_size,
+            engine=opened.engine,
+            protocol=opened.protocol,
         )
 
     @table.route(

@@ -7,6 +7,8 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,6 +57,7 @@ QUERIES = {
     "context.utc_now",
     "context.open_keyring",
     "jobs.job_status",
+    "jobs.job_logs",
     "jobs.list_jobs",
     "job_runner.output_files",
     "job_runner.read_parquet_bytes",
@@ -71,6 +74,17 @@ QUERIES = {
 }
 # Building blocks that write only what their audited caller records (encrypted blobs).
 BUILDING_BLOCKS = {"blobs"}
+# Owner-side protocol steps that only the audited psi.exchange_psi calls.
+PSI_STEPS = {"psi_secretflow.secretflow_step", "psi_secretflow.abandon"}
+# Where the owner's PSI work runs, and its preparation while the partner works: no
+# store change; the run's events are psi.open_psi's and psi.exchange_psi's.
+PSI_STEPS |= {
+    "psi_runners.make_psi_runner",
+    "psi_runners.psi_runner",
+    "psi_prepare.prepare_in_background",
+    "psi_prepare.take_prepared",
+    "psi_prepare.drop_prepared",
+}
 # Bookkeeping that changes no right and no data: a token's last-used time.
 BOOKKEEPING = {"tokens.authenticate"}
 # Signing a tree head records the log itself; an event about it would make it stale.
@@ -189,6 +203,7 @@ def test_every_public_service_function_is_classified() -> None:
         - _command_names()
         - set(JOB_COMMANDS)
         - set(PSI_COMMANDS)
+        - PSI_STEPS
     )
     assert not unknown, (
         f"classify these service functions as queries or give them an audited scenario: "
@@ -372,7 +387,12 @@ def test_every_job_review_and_release_command_appends_an_event(
         assert event_count(room) > before, f"{name} appended no audit event"
 
 
-PSI_COMMANDS = ("psi.open_psi", "psi.exchange_psi", "psi.fail_abandoned_runs")
+PSI_COMMANDS = (
+    "psi.open_psi",
+    "psi.exchange_psi",
+    "psi.fail_abandoned_runs",
+    "psi.fail_stalled_runs",
+)
 
 
 @pytest.mark.bwrap
@@ -412,10 +432,16 @@ def test_every_psi_command_appends_an_event(active: tuple[Sealroom, object]) -> 
         psi.open_psi(room, partner, "c-12", JobKind.PSI_SUM, partner_set_size=len(ids))
         psi.fail_abandoned_runs(room)  # no owner-side state: as after a server restart
 
+    def stall() -> None:
+        psi.open_psi(room, partner, "c-12", JobKind.PSI_SUM, partner_set_size=len(ids))
+        later = replace(room, clock=lambda: datetime.now(UTC) + timedelta(hours=1))
+        psi.fail_stalled_runs(later)
+
     for name, run in (
         ("psi.open_psi", open_run),
         ("psi.exchange_psi", exchange),
         ("psi.fail_abandoned_runs", abandon),
+        ("psi.fail_stalled_runs", stall),
     ):
         before = event_count(room)
         run()
