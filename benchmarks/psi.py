@@ -17,17 +17,17 @@ Printed per engine: wall time, the ratio to each raw run, the peak RSS of each
 side (the process and all its pool children, sampled), and the protocol bytes
 each side sent (payloads, before HTTP framing and base64).
 
-Another engine plugs in through ``ENGINES``: a name mapped to its raw runs and
-its through-Sealroom run. ``secretflow`` is added when ``benchmarks/psi_secretflow.py``
-imports and its ``bench_engine()`` returns one (None when its environment is not
-built).
+Each engine is a name mapped to its raw runs and its through-Sealroom run
+(``BenchEngine``). ``secretflow`` joins when its own environment exists
+(``scripts/secretflow-env.sh``): through Sealroom under a second contract naming
+that engine (intersection mode, the only one it keeps to), against two spu
+processes on the same sets (``psi_secretflow.raw_on``).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 import multiprocessing
 import os
 import tempfile
@@ -46,6 +46,7 @@ from stdnum.cn import ric
 
 from contracts import ActionKind, JobKind, PsiRevealMode
 from jobs.psi import (
+    EngineEnvironmentMissing,
     IdentifierKind,
     OpenMinedEngine,
     OwnerValues,
@@ -60,6 +61,7 @@ from jobs.psi import (
     normalise_ids,
     normalise_rows,
 )
+from jobs.psi.secretflow_process import engine_python
 from kms import load_party_key_file
 from sealroom.api import create_app
 from sealroom.api.loopback import serve_on_loopback
@@ -86,6 +88,7 @@ ADMIN, OWNER, PARTNER = (
     Actor("globex-uk", False, None),
 )
 MIB = 1024 * 1024
+SECRETFLOW_CONTRACT = "c-13"
 
 
 # --- the owner's store --------------------------------------------------------------
@@ -168,6 +171,20 @@ def build_store(home: Path, rows: int, workers: int) -> Store:
     take_step(room, ADMIN, "c-12", ActionKind.APPROVE, keys=None)
     partner_keys = load_party_key_file(home / "globex-uk.key", PASS)
     take_step(room, PARTNER, "c-12", ActionKind.ACCEPT, keys=partner_keys)
+    # The same terms with the secretflow engine, which can only reveal the intersection.
+    secretflow = (
+        CONTRACT.read_text("utf-8")
+        .replace("id: c-12", f"id: {SECRETFLOW_CONTRACT}", 1)
+        .replace(
+            "reveal: [cardinality, intersection]",
+            "reveal: [intersection]\n    engine: secretflow\n    protocol: rr22",
+            1,
+        )
+    )
+    propose_contract(room, OWNER, secretflow, "secretflow.yaml")
+    take_step(room, OWNER, SECRETFLOW_CONTRACT, ActionKind.APPROVE, keys=owner_keys)
+    take_step(room, ADMIN, SECRETFLOW_CONTRACT, ActionKind.APPROVE, keys=None)
+    take_step(room, PARTNER, SECRETFLOW_CONTRACT, ActionKind.ACCEPT, keys=partner_keys)
     spend = [float(v) for v in table.column("spend_cny").to_pylist() if v is not None]
     store = Store(room, home, table.column("mobile").to_pylist(), spend)
     for party in ("acme-cn", "globex-uk"):
@@ -290,12 +307,14 @@ def partner_process(
     with Client(url, token, progress=False) as client:
         transport = CountingTransport(HttpPsiTransport(client, platform))
         start = time.perf_counter()
-        if engine == "openmined":
+        if engine in ("openmined", "secretflow"):
             learned = run_psi(
                 transport,
-                contract_id="c-12",
+                contract_id=SECRETFLOW_CONTRACT if engine == "secretflow" else "c-12",
                 raw_ids=ids,
-                mode=PsiRevealMode.CARDINALITY,
+                mode=PsiRevealMode.INTERSECTION
+                if engine == "secretflow"
+                else PsiRevealMode.CARDINALITY,
                 keys=keys,
                 recipient="globex-uk",
                 poll_seconds=0.05,
@@ -459,14 +478,28 @@ def builtin_engines(store: Store, rows: int, pool: ProcessRunner) -> dict[str, B
 
 
 def optional_engines(store: Store, rows: int) -> dict[str, BenchEngine]:
-    """Engines another module provides, if it imports and its environment exists."""
+    """secretflow, when its own environment exists (``scripts/secretflow-env.sh``)."""
     try:
-        module = importlib.import_module("psi_secretflow")
-    except ImportError:
+        engine_python()
+    except EngineEnvironmentMissing as missing:
+        print(f"secretflow: {missing}")
         return {}
-    make = getattr(module, "bench_engine", None)
-    entry = make(store, rows) if make is not None else None
-    return {"secretflow": entry} if entry is not None else {}
+    import psi_secretflow  # noqa: PLC0415 - beside this file; needs the engine's env
+
+    owner_norm = list(normalise_ids(store.owner_ids, IdentifierKind.MOBILE, cap=10**7).ids)
+    partner_norm = list(
+        normalise_ids(list(partner_list(rows)), IdentifierKind.MOBILE, cap=10**7).ids
+    )
+    return {
+        "secretflow": BenchEngine(
+            raw={
+                "spu rr22, 2 processes": lambda: (
+                    psi_secretflow.raw_on(owner_norm, partner_norm, "rr22").intersection
+                )
+            },
+            through=lambda: through_sealroom(store, "secretflow", rows),
+        )
+    }
 
 
 def main() -> None:

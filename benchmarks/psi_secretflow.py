@@ -11,9 +11,9 @@ protocol: wall time, the ratio to raw, and the peak RSS of one party process. Li
 bytes are not printed: spu does not report them and loopback counters are
 machine-wide, not per run.
 
-``raw(rows, protocol)`` and ``engine(rows, protocol)`` are what ``benchmarks/psi.py``
-calls through ``bench_engine``; the through-Sealroom run (REST API, review) belongs to
-that benchmark once the service picks the engine named by the contract.
+``raw_on(owner, partner, protocol)`` is what ``benchmarks/psi.py`` compares its
+through-Sealroom secretflow run with (REST API, gate, both party processes), on the
+same normalised sets.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -59,6 +58,11 @@ def _children_peak_mib() -> float:
 def raw(rows: int, protocol: str) -> Run:
     """spu alone: two party processes on prepared files, TLS on."""
     owner, partner = sets(rows)
+    return raw_on(owner, partner, protocol)
+
+
+def raw_on(owner: list[str], partner: list[str], protocol: str) -> Run:
+    """spu alone on these two lists (the partner receives the intersection)."""
     python = engine_python()
     with tempfile.TemporaryDirectory(prefix="bench-secretflow-") as tmp:
         base = Path(tmp)
@@ -124,11 +128,6 @@ def engine(rows: int, protocol: str) -> Run:
     owner_side.wait()
     seconds = time.perf_counter() - start
     return Run(seconds, outcome.intersection_size, _children_peak_mib())
-
-
-def bench_engine(store: Any, rows: int) -> Any:
-    """The hook ``benchmarks/psi.py`` looks for; None until the service runs secretflow."""
-    return None
 
 
 def main() -> None:
