@@ -22,7 +22,7 @@ from typing import Any
 from uuid import uuid4
 
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from contracts import (
@@ -483,44 +483,36 @@ def fail_stalled_runs(room: Sealroom, stall: timedelta = PSI_STALL) -> list[str]
     Swept whenever a run opens, so a partner that aborts holds no owner-side state
     (and no quota-counted run in limbo) for longer than ``stall``.
     """
-    cutoff = room.clock() - stall
-    failed = []
-    with transaction(room.sessions) as session:
-        for rec in session.scalars(
-            select(JobRecord).where(
-                JobRecord.state == JobState.RUNNING.value,
-                JobRecord.kind.in_([JobKind.PSI.value, JobKind.PSI_SUM.value]),
-                JobRecord.updated_at < cutoff,
-            )
-        ):
-            _forget(rec.job_id)
-            minutes = stall.total_seconds() / 60
-            transition(
-                session,
-                room,
-                rec,
-                JobEvent.RUN_FAILED,
-                actor="sealroom",
-                role="psi",
-                reason=f"the partner sent nothing for {minutes:g} minutes mid-protocol: "
-                "nothing was released; run it again",
-            )
-            failed.append(rec.job_id)
-    return failed
+    minutes = stall.total_seconds() / 60
+    return _fail_running(
+        room,
+        f"the partner sent nothing for {minutes:g} minutes mid-protocol: nothing was "
+        "released; run it again",
+        JobRecord.updated_at < room.clock() - stall,
+    )
 
 
 def fail_abandoned_runs(room: Sealroom) -> list[str]:
     """At server start: PSI runs whose owner-side state died with the previous process."""
+    return _fail_running(
+        room,
+        "the server restarted during the protocol: run it again",
+        JobRecord.job_id.not_in(list(_SESSIONS)),
+    )
+
+
+def _fail_running(room: Sealroom, reason: str, *where: ColumnElement[bool]) -> list[str]:
+    """Fails the running PSI runs that ``where`` picks, dropping their owner-side state."""
     failed = []
     with transaction(room.sessions) as session:
         for rec in session.scalars(
             select(JobRecord).where(
                 JobRecord.state == JobState.RUNNING.value,
                 JobRecord.kind.in_([JobKind.PSI.value, JobKind.PSI_SUM.value]),
+                *where,
             )
         ):
-            if rec.job_id in _SESSIONS:
-                continue
+            _forget(rec.job_id)
             transition(
                 session,
                 room,
@@ -528,7 +520,7 @@ def fail_abandoned_runs(room: Sealroom) -> list[str]:
                 JobEvent.RUN_FAILED,
                 actor="sealroom",
                 role="psi",
-                reason="the server restarted during the protocol: run it again",
+                reason=reason,
             )
             failed.append(rec.job_id)
     return failed
