@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import multiprocessing
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -42,9 +44,10 @@ from typing import Any
 import private_set_intersection.python as psi  # type: ignore[import-untyped]
 import pyarrow as pa
 import pyarrow.parquet as pq
+from psi_partner import partner_list  # beside this file: the partner's program
 from stdnum.cn import ric
 
-from contracts import ActionKind, JobKind, PsiRevealMode
+from contracts import ActionKind, PsiRevealMode
 from jobs.psi import (
     EngineEnvironmentMissing,
     IdentifierKind,
@@ -66,8 +69,6 @@ from kms import load_party_key_file
 from sealroom.api import create_app
 from sealroom.api.loopback import serve_on_loopback
 from sealroom.client import Client
-from sealroom.client.psi_http import HttpPsiTransport
-from sealroom.client.psi_run import OpenedRun, run_psi, run_psi_sum
 from sealroom.config import load_settings
 from sealroom.datasets.synthetic import CUSTOMERS_SCHEMA
 from sealroom.service.actors import Actor
@@ -76,6 +77,9 @@ from sealroom.service.context import Sealroom
 from sealroom.service.contracts import propose_contract, take_step
 from sealroom.service.datasets import register_dataset
 from sealroom.service.parties import IssueKeys, add_party
+from sealroom.service.psi import make_shares_ahead
+from sealroom.service.psi_ahead import PsiAhead
+from sealroom.service.psi_runners import psi_runner
 from sealroom.service.setup import initialise
 from sealroom.service.tokens import issue_token
 
@@ -88,6 +92,7 @@ ADMIN, OWNER, PARTNER = (
     Actor("globex-uk", False, None),
 )
 MIB = 1024 * 1024
+PARTNER_PROGRAM = Path(__file__).with_name("psi_partner.py")
 SECRETFLOW_CONTRACT = "c-13"
 
 
@@ -118,13 +123,6 @@ def customers(rows: int) -> pa.Table:
         "spend_cny": [(i % 100_000) / 100 for i in range(rows)],
     }
     return pa.table(columns, schema=CUSTOMERS_SCHEMA)
-
-
-def partner_list(rows: int) -> list[str]:
-    """As many numbers as the owner has, half of them the owner's, in its own format."""
-    return [
-        f"+86 138-{i // 10_000:04d}-{i % 10_000:04d}" for i in range(rows // 2, rows + rows // 2)
-    ]
 
 
 @dataclass
@@ -254,86 +252,6 @@ class PeakRss:
             self._thread.join()
 
 
-# --- through Sealroom: the partner's process ----------------------------------------
-
-
-class CountingTransport:
-    """The partner's HTTP transport, counting the protocol bytes each way."""
-
-    def __init__(self, inner: HttpPsiTransport) -> None:
-        self._inner = inner
-        self.sent = 0
-        self.received = 0
-        self.marks: list[tuple[str, float]] = [("start", time.perf_counter())]
-
-    def mark(self, name: str) -> None:
-        self.marks.append((name, time.perf_counter()))
-
-    def phases(self) -> str:
-        steps = zip(self.marks, self.marks[1:], strict=False)
-        return "  ".join(f"{b[0]} {b[1] - a[1]:.2f}" for a, b in steps)
-
-    def open(
-        self, contract_id: str, kind: JobKind, size: int, mode: PsiRevealMode | None
-    ) -> OpenedRun:
-        opened = self._inner.open(contract_id, kind, size, mode)
-        self.mark("open")
-        return opened
-
-    def exchange(self, job_id: str, message: bytes) -> bytes | None:
-        self.mark("partner work")
-        self.sent += len(message)
-        reply = self._inner.exchange(job_id, message)
-        self.received += len(reply or b"")
-        self.mark("owner exchange")
-        return reply
-
-    def sealed_result(self, job_id: str) -> bytes:
-        sealed = self._inner.sealed_result(job_id)
-        self.received += len(sealed)
-        self.mark("review+download")
-        return sealed
-
-    def platform_key(self) -> bytes:
-        return self._inner.platform_key()
-
-
-def partner_process(
-    engine: str, url: str, token: str, key_file: Path, platform: Any, rows: int, answer: Any
-) -> None:
-    """The partner's whole side, on 'its own machine': a process with its own pool."""
-    keys = load_party_key_file(key_file, PASS)
-    ids: list[str | None] = list(partner_list(rows))
-    with Client(url, token, progress=False) as client:
-        transport = CountingTransport(HttpPsiTransport(client, platform))
-        start = time.perf_counter()
-        if engine in ("openmined", "secretflow"):
-            learned = run_psi(
-                transport,
-                contract_id=SECRETFLOW_CONTRACT if engine == "secretflow" else "c-12",
-                raw_ids=ids,
-                mode=PsiRevealMode.INTERSECTION
-                if engine == "secretflow"
-                else PsiRevealMode.CARDINALITY,
-                keys=keys,
-                recipient="globex-uk",
-                poll_seconds=0.05,
-            )
-        else:
-            learned = run_psi_sum(
-                transport,
-                contract_id="c-12",
-                raw_ids=ids,
-                keys=keys,
-                recipient="globex-uk",
-                poll_seconds=0.05,
-            )
-        seconds = time.perf_counter() - start
-        transport.mark("finish")
-    phases = transport.phases()
-    answer.put((seconds, learned.intersection_size, transport.sent, transport.received, phases))
-
-
 def approve_runs(url: str, tokens: dict[str, str], stop: threading.Event) -> None:
     """The owner's reviewers, over HTTP: approve every waiting PSI run at once."""
     with (
@@ -360,34 +278,53 @@ class Through:
 
 
 def through_sealroom(store: Store, engine: str, rows: int) -> Through:
-    context = multiprocessing.get_context("spawn")
-    answers = context.Queue()
     stop = threading.Event()
     platform = platform_public_keys(store.room)
+    ahead = store.room.psi_ahead
+    if ahead is not None:  # as `sealroom serve` does: shares made and workers started first
+        make_shares_ahead(store.room)
+        ahead.wait()
+        runner = psi_runner(store.room)
+        runner.map(len, [[0]] * runner.workers)
     with serve_on_loopback(create_app(store.room)) as url, PeakRss().sampling() as peak:
         reviewer = threading.Thread(
             target=approve_runs, args=(url, store.tokens, stop), daemon=True
         )
         reviewer.start()
-        partner = context.Process(
-            target=partner_process,
-            args=(
+        # The partner's own machine: a separate program that loads only the light client.
+        partner = subprocess.Popen(
+            [
+                sys.executable,
+                str(PARTNER_PROGRAM),
                 engine,
                 url,
                 store.tokens["globex-uk"],
-                store.home / "globex-uk.key",
-                platform,
-                rows,
-                answers,
-            ),
+                str(store.home / "globex-uk.key"),
+                platform.x25519.hex(),
+                platform.ed25519.hex(),
+                str(rows),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        partner.start()
         peak.partner_pid = partner.pid
-        seconds, answer, sent, received, phases = answers.get(timeout=3600)
-        partner.join()
+        out, _ = partner.communicate(timeout=3600)
         stop.set()
         reviewer.join()
-    return Through(seconds, answer, received, sent, peak.owner, peak.partner, phases)
+    if partner.returncode != 0:
+        raise RuntimeError(f"the partner's program failed ({partner.returncode})")
+    answer = json.loads(out.strip().splitlines()[-1])
+    if ahead is not None:
+        ahead.wait()  # the next run's share, made at the lowest priority, before raw timings
+    return Through(
+        answer["seconds"],
+        answer["intersection"],
+        answer["received"],
+        answer["sent"],
+        peak.owner,
+        peak.partner,
+        answer["phases"],
+    )
 
 
 # --- raw: the same engines, no Sealroom ---------------------------------------------
@@ -515,11 +452,23 @@ def main() -> None:
         default="all",
         help="which raw runs: the one-process one, the pooled one, both or none",
     )
+    parser.add_argument(
+        "--no-ahead",
+        action="store_true",
+        help="make the owner's share when the run opens, not ahead as `sealroom serve` does",
+    )
     args = parser.parse_args()
     wanted = [e for e in args.engines.split(",") if e]
     with tempfile.TemporaryDirectory() as tmp, ProcessRunner(args.workers) as pool:
         print(f"building a store of {args.rows:,} customers…", flush=True)
         store = build_store(Path(tmp), args.rows, args.workers)
+        if not args.no_ahead:
+            store.room.psi_ahead = PsiAhead(args.workers)
+        print(
+            "the owner's share of each run is made "
+            + ("when the run opens" if args.no_ahead else "ahead (as `sealroom serve` does)"),
+            flush=True,
+        )
         engines = {**builtin_engines(store, args.rows, pool), **optional_engines(store, args.rows)}
         pool.map(len, [[0]] * args.workers)  # the pool's start-up outside the timings
         try:

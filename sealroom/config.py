@@ -48,6 +48,9 @@ class Settings:
     # or the tasks of a Ray cluster of the owner's own when an address is set.
     psi_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     ray_address: str | None = None
+    # ``sealroom serve`` keeps the owner's share of each contract's next PSI run made
+    # ahead, at the lowest CPU priority (``service.psi_ahead``).
+    psi_ahead: bool = True
 
     @property
     def master_key_file(self) -> Path:
@@ -111,7 +114,15 @@ def load_settings(home: Path | None = None, env: dict[str, str] | None = None) -
         sandbox_backend=backend,  # type: ignore[arg-type]
         psi_workers=_positive_int(pick, "psi_workers", os.cpu_count() or 1),
         ray_address=pick("ray_address", "") or None,
+        psi_ahead=_flag(pick, "psi_ahead", default=True),
     )
+
+
+def _flag(pick: Callable[[str, str], str], key: str, *, default: bool) -> bool:
+    raw = pick(key, "true" if default else "false").strip().lower()
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{key} is {raw!r}: give true or false")
+    return raw in ("true", "1", "yes")
 
 
 def _positive_int(pick: Callable[[str, str], str], key: str, default: int) -> int:

@@ -51,26 +51,30 @@ from jobs.psi.normalise import (
     NormalisationReport,
     NormalisedIds,
     NormalisedRows,
+    distinct_ids,
     normalise_identifier,
     normalise_ids,
     normalise_rows,
 )
-from jobs.psi.openmined import OpenMinedEngine
+from jobs.psi.openmined import BlindedOwnerSet, OpenMinedEngine, blind_owner_set
 from jobs.psi.psi_sum import (
     MaskedSums,
     MaskedTotals,
+    OwnerRecords,
     OwnerReply,
     OwnerValues,
     PartnerHello,
     PsiSumOwner,
     PsiSumPartner,
     PsiSumResult,
+    prepare_records,
 )
-from jobs.psi.secretflow import LinkReport, LinkSettings, SecretflowEngine
+from jobs.psi.secretflow import LinkReport, LinkSettings, SecretflowEngine, StagedSet
 from jobs.psi.sharding import InlineRunner, ProcessRunner, ShardRunner
 
 __all__ = [
     "DEFAULT_SET_CAP",
+    "BlindedOwnerSet",
     "EngineEnvironmentMissing",
     "EngineUnavailable",
     "IdentifierKind",
@@ -92,6 +96,7 @@ __all__ = [
     "NormalisedRows",
     "OpenMinedEngine",
     "OwnerPsiSession",
+    "OwnerRecords",
     "OwnerReply",
     "OwnerValues",
     "PartnerHello",
@@ -114,9 +119,13 @@ __all__ = [
     "SessionMismatch",
     "SetTooLarge",
     "ShardRunner",
+    "StagedSet",
     "UnexpectedMessage",
     "ValueNotRepresentable",
+    "blind_owner_set",
+    "distinct_ids",
     "normalise_identifier",
     "normalise_ids",
     "normalise_rows",
+    "prepare_records",
 ]

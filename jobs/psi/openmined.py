@@ -11,6 +11,7 @@ sharding across processes with keys shared through ``CreateFromKey``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import PsiRevealMode
@@ -86,6 +87,36 @@ def _partner_finish_chunk(job: tuple[bytes, bool, bytes, list[bytes]]) -> list[i
         raise MalformedMessage(PsiResponse.KIND, "an element is not a curve point") from err
 
 
+@dataclass(frozen=True)
+class BlindedOwnerSet:
+    """The owner's set blinded under a fresh key: the costly half of its setup.
+
+    It depends on nothing of the partner's, so it can be made before a run opens
+    (``OpenMinedEngine.blind_owner_set``); one set serves exactly one run, because
+    its key must never meet a second partner request.
+    """
+
+    key: bytes = field(repr=False)
+    elements: tuple[bytes, ...] = field(repr=False)  # sorted: the owner's row order says nothing
+
+    @property
+    def size(self) -> int:
+        return len(self.elements)
+
+
+def blind_owner_set(owner_ids: Sequence[str], runner: ShardRunner) -> BlindedOwnerSet:
+    """The owner's identifiers blinded under a fresh key, chunk by chunk on ``runner``."""
+    key: bytes = _library().server.CreateWithNewKey(False).GetPrivateKeyBytes()
+    shards = runner.map(_owner_blind_chunk, [(key, c) for c in chunked(owner_ids, runner)])
+    return BlindedOwnerSet(key, tuple(sorted(e for shard in shards for e in shard)))
+
+
+def _raw_setup(elements: Sequence[bytes]) -> Any:
+    setup = _library().ServerSetup()
+    setup.raw.encrypted_elements.extend(elements)
+    return setup
+
+
 class OpenMinedOwnerSession:
     """The owner's side of one run; holds the owner's key and nothing of the partner's."""
 
@@ -99,30 +130,32 @@ class OpenMinedOwnerSession:
         self._mode = PsiRevealMode.CARDINALITY
         self._partner_size = 0
 
-    def setup(self, owner_ids: Sequence[str], partner_size: int, mode: PsiRevealMode) -> PsiSetup:
+    def setup(
+        self, owner_ids: Sequence[str] | BlindedOwnerSet, partner_size: int, mode: PsiRevealMode
+    ) -> PsiSetup:
+        """The owner's setup message; ``owner_ids`` may be blinded ahead (``BlindedOwnerSet``)."""
         self._steps.check("setup")
         self._limits.check_mode(mode)
         self._limits.check_partner_size(partner_size)
-        self._limits.check_owner_size(len(owner_ids))
+        size = owner_ids.size if isinstance(owner_ids, BlindedOwnerSet) else len(owner_ids)
+        self._limits.check_owner_size(size)
         lib = _library()
-        server = lib.server.CreateWithNewKey(_reveal(mode))
-        key: bytes = server.GetPrivateKeyBytes()
-        if self._runner.workers == 1:
+        if isinstance(owner_ids, BlindedOwnerSet):
+            key, setup = owner_ids.key, _raw_setup(owner_ids.elements)
+        elif self._runner.workers == 1:
+            server = lib.server.CreateWithNewKey(_reveal(mode))
+            key = server.GetPrivateKeyBytes()
             setup = server.CreateSetupMessage(self._fpr, partner_size, list(owner_ids))
         else:
-            shards = self._runner.map(
-                _owner_blind_chunk, [(key, c) for c in chunked(owner_ids, self._runner)]
-            )
-            setup = lib.ServerSetup()
-            # Sorted, so the partner cannot read the owner's row order from the setup.
-            setup.raw.encrypted_elements.extend(sorted(e for shard in shards for e in shard))
+            blinded = blind_owner_set(owner_ids, self._runner)
+            key, setup = blinded.key, _raw_setup(blinded.elements)
         self._key, self._mode, self._partner_size = key, mode, partner_size
         self._steps.done("setup")
         return PsiSetup(
             session_id=self._steps.session_id,
             engine=ENGINE,
             mode=mode,
-            owner_set_size=len(owner_ids),
+            owner_set_size=size,
             partner_set_size=partner_size,
             payload=setup.SerializeToString(),
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from jobs.psi import wire
@@ -275,6 +275,41 @@ class OwnerValues:
         return cls(ids=tuple(position), columns=scaled, scale=scale)
 
 
+@dataclass(frozen=True)
+class OwnerRecords:
+    """The owner's records blinded and encrypted under fresh keys: its costly first step.
+
+    Nothing in it depends on the partner, so it can be made before a run opens
+    (``prepare_records``); one set of records serves exactly one run, because its
+    blinding scalar and Paillier key must never meet a second partner.
+    """
+
+    values: OwnerValues = field(repr=False)
+    scalar: bytes = field(repr=False)
+    key: OwnerPaillierKey = field(repr=False)
+    tags: tuple[bytes, ...] = field(repr=False)  # shuffled: the owner's row order says nothing
+    ciphertexts: tuple[tuple[int, ...], ...] = field(repr=False)
+
+
+def prepare_records(
+    values: OwnerValues, runner: ShardRunner | None = None, key: OwnerPaillierKey | None = None
+) -> OwnerRecords:
+    """Blind the owner's identifiers and encrypt its values, under fresh keys."""
+    if not values.columns:
+        raise MalformedMessage("owner values", "no value column was given")
+    runner = runner or InlineRunner()
+    blinder, key = Blinder(), key or generate_owner_key()
+    order = list(range(len(values.ids)))
+    _random.shuffle(order)  # sigma: the owner's row order says nothing
+    shuffled_ids = [values.ids[j] for j in order]
+    tags = map_keyed(runner, hash_and_blind_chunk, blinder.scalar, shuffled_ids)
+    ciphertexts = tuple(
+        tuple(map_keyed(runner, encrypt_chunk, key.material, [col[j] for j in order]))
+        for col in values.columns.values()
+    )
+    return OwnerRecords(values, blinder.scalar, key, tuple(tags), ciphertexts)
+
+
 # --- the parties ------------------------------------------------------------------
 
 
@@ -285,22 +320,25 @@ class PsiSumOwner:
         self,
         session_id: str,
         limits: PsiLimits,
-        values: OwnerValues,
+        values: OwnerValues | OwnerRecords,
         runner: ShardRunner | None = None,
         key: OwnerPaillierKey | None = None,
     ) -> None:
-        """``key`` is the session's Paillier key when the KMS provides one; else a fresh one."""
-        limits.check_owner_size(len(values.ids))
-        if not values.columns:
+        """``values`` may be prepared ahead (``OwnerRecords``); ``key`` is the session's
+        Paillier key when the KMS provides one, else a fresh one is made."""
+        records: OwnerRecords | None = None
+        if isinstance(values, OwnerRecords):
+            records, values = values, values.values
+        self._values = values
+        limits.check_owner_size(len(self._values.ids))
+        if not self._values.columns:
             raise MalformedMessage("owner values", "no value column was given")
         self._steps = StepTracker(session_id, ("hello", "masked-sums"))
         self._limits = limits
-        self._values = values
         self._runner: ShardRunner = runner or InlineRunner()
-        self._blinder = Blinder()
-        self._key = key or generate_owner_key()
+        self._key_given = key
+        self._records = records
         self._partner_size = 0
-        self._prepared: tuple[tuple[bytes, ...], tuple[tuple[int, ...], ...]] | None = None
         self.claimed_intersection_size: int | None = None
 
     @property
@@ -313,21 +351,11 @@ class PsiSumOwner:
         None of it depends on the partner, so the job can run it while the partner's
         client is still blinding its own list on the partner's machine. Idempotent.
         """
-        if self._prepared is not None:
+        if self._records is not None:
             return
         if self._steps.aborted:
             raise ProtocolAborted()
-        order = list(range(len(self._values.ids)))
-        _random.shuffle(order)  # sigma: the owner's row order says nothing
-        shuffled_ids = [self._values.ids[j] for j in order]
-        tags = map_keyed(self._runner, hash_and_blind_chunk, self._blinder.scalar, shuffled_ids)
-        ciphertexts = tuple(
-            tuple(
-                map_keyed(self._runner, encrypt_chunk, self._key.material, [col[j] for j in order])
-            )
-            for col in self._values.columns.values()
-        )
-        self._prepared = (tuple(tags), ciphertexts)
+        self._records = prepare_records(self._values, self._runner, self._key_given)
 
     def reply(self, hello: PartnerHello) -> OwnerReply:
         self._steps.check("hello", hello.session_id)
@@ -335,21 +363,21 @@ class PsiSumOwner:
         self._limits.check_partner_size(size)
         if len(set(hello.points)) != size:
             raise MalformedMessage(PartnerHello.KIND, "it repeats a point")
-        partner_points = map_keyed(self._runner, blind_chunk, self._blinder.scalar, hello.points)
-        _random.shuffle(partner_points)  # pi: the partner must not map these to its own list
         self.prepare()
-        assert self._prepared is not None
-        tags, ciphertexts = self._prepared
+        records = self._records
+        assert records is not None
+        partner_points = map_keyed(self._runner, blind_chunk, records.scalar, hello.points)
+        _random.shuffle(partner_points)  # pi: the partner must not map these to its own list
         self._partner_size = size
         self._steps.done("hello")
         return OwnerReply(
             session_id=self.session_id,
-            modulus=self._key.n,
+            modulus=records.key.n,
             scale=self._values.scale,
             columns=tuple(self._values.columns),
             partner_points=tuple(partner_points),
-            owner_tags=tags,
-            ciphertexts=ciphertexts,
+            owner_tags=records.tags,
+            ciphertexts=records.ciphertexts,
         )
 
     def reveal(self, sums: MaskedSums) -> MaskedTotals:
@@ -360,22 +388,24 @@ class PsiSumOwner:
             raise MalformedMessage(MaskedSums.KIND, "its intersection is larger than either set")
         if len(sums.masked) != len(self._values.columns):
             raise MalformedMessage(MaskedSums.KIND, "it does not hold one sum per column")
-        n_square = self._key.n**2
-        if not all(0 < c < n_square and math.gcd(c, self._key.n) == 1 for c in sums.masked):
+        assert self._records is not None  # the hello step made or took them
+        key = self._records.key
+        n_square = key.n**2
+        if not all(0 < c < n_square and math.gcd(c, key.n) == 1 for c in sums.masked):
             raise MalformedMessage(MaskedSums.KIND, "a ciphertext is out of range")
         try:
             self._limits.check_intersection(claimed)
         except Exception:
             self.abort()
             raise
-        totals = tuple(self._key.decrypt(c) for c in sums.masked)
+        totals = tuple(key.decrypt(c) for c in sums.masked)
         self.claimed_intersection_size = claimed
         self._steps.done("masked-sums")
         return MaskedTotals(session_id=self.session_id, totals=totals)
 
     def abort(self) -> None:
         self._steps.abort()
-        self._prepared = None
+        self._records = None
 
 
 class PsiSumPartner:

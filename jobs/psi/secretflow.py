@@ -157,6 +157,24 @@ class LinkReport:
         return cls(wire.field_str(cls.KIND, header, "session"), size)
 
 
+class StagedSet:
+    """The owner's identifiers written for its party, before the partner asks for a run.
+
+    Writing a million identifiers takes a few tenths of a second that the run need
+    not wait for. The directory goes with the party: when the run closes it, or when
+    an unused set is dropped.
+    """
+
+    def __init__(self, owner_ids: Sequence[str]) -> None:
+        self.party = PartyProcess("owner")
+        try:
+            self.party.write_ids(owner_ids)
+        except Exception:
+            self.party.close()
+            raise
+        self.size = len(owner_ids)
+
+
 def _check_mode(mode: PsiRevealMode) -> None:
     if mode is not PsiRevealMode.INTERSECTION:
         # spu hands the receiver the intersection itself: a cardinality-only run is a
@@ -180,31 +198,40 @@ class SecretflowOwnerSession:
         self._partner_size = 0
         self.owner_set_size = 0
 
-    def setup(self, owner_ids: Sequence[str], partner_size: int, mode: PsiRevealMode) -> PsiSetup:
+    def setup(
+        self, owner_ids: Sequence[str] | StagedSet, partner_size: int, mode: PsiRevealMode
+    ) -> PsiSetup:
+        """The owner's link offer; ``owner_ids`` may be staged ahead (``StagedSet``)."""
         self._steps.check("setup")
-        _check_mode(mode)
-        self._limits.check_mode(mode)
-        self._limits.check_partner_size(partner_size)
-        self._limits.check_owner_size(len(owner_ids))
-        party = PartyProcess("owner")
+        if isinstance(owner_ids, StagedSet):
+            self._party = owner_ids.party  # from here on, every failure closes it
         try:
-            party.write_ids(owner_ids)
+            _check_mode(mode)
+            self._limits.check_mode(mode)
+            self._limits.check_partner_size(partner_size)
+            if isinstance(owner_ids, StagedSet):
+                staged = owner_ids
+            else:
+                self._limits.check_owner_size(len(owner_ids))  # before writing any of it
+                staged = StagedSet(owner_ids)
+                self._party = staged.party
+            self._limits.check_owner_size(staged.size)
             port = free_port(self._settings.host, self._settings.ports)
         except Exception:
-            party.close()
+            if self._party is not None:
+                self._party.close()
             raise
-        self._party = party
         self._identity = ephemeral_link_certificate(f"sealroom-owner-{self._steps.session_id}")
         self._address = f"{self._settings.host}:{port}"
         self._partner_size = partner_size
-        self.owner_set_size = len(owner_ids)
+        self.owner_set_size = staged.size
         self._steps.done("setup")
         offer = LinkOffer(self._address, self._identity.certificate_pem, self._protocol)
         return PsiSetup(
             session_id=self._steps.session_id,
             engine=ENGINE,
             mode=mode,
-            owner_set_size=len(owner_ids),
+            owner_set_size=staged.size,
             partner_set_size=partner_size,
             payload=offer.to_bytes(),
         )

@@ -85,8 +85,7 @@ class PartyProcess:
         # receiver's output, which then names matched rows without a lookup table.
         with self.ids_file.open("w") as out:
             out.write(f"{ID_COLUMN},{ROW_COLUMN}\n")
-            for row, encoded in enumerate(encode_ids(ids)):
-                out.write(f"{encoded},{row}\n")
+            out.writelines(f"{encoded},{row}\n" for row, encoded in enumerate(encode_ids(ids)))
 
     def matched_rows(self) -> list[int]:
         """The receiver's matched row numbers, in the order spu wrote them."""

@@ -13,6 +13,7 @@ holds at once, and results come back in chunk order.
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import os
@@ -58,10 +59,13 @@ class ProcessRunner:
     server, and forking a threaded process can copy a held lock into the child.
     """
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, nice: int = 0) -> None:
+        """``nice`` > 0 lowers the workers' CPU priority, for work that must yield."""
         self._workers = workers or os.cpu_count() or 1
         self._pool: Executor = ProcessPoolExecutor(
-            max_workers=self._workers, mp_context=multiprocessing.get_context("forkserver")
+            max_workers=self._workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=functools.partial(os.nice, nice) if nice else None,
         )
 
     @property

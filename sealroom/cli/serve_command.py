@@ -45,7 +45,9 @@ def serve(
 
     from sealroom.api import ApiLimits, create_app
     from sealroom.api.routes.datasets import sweep_uploads
-    from sealroom.service.psi import fail_abandoned_runs
+    from sealroom.service.psi import fail_abandoned_runs, make_shares_ahead
+    from sealroom.service.psi_ahead import PsiAhead
+    from sealroom.service.psi_runners import psi_runner
 
     with opened() as room:
         room.keyring()  # opened once here, not by the first request
@@ -53,6 +55,11 @@ def serve(
             console.print(f"removed {swept} upload(s) a stopped server left unfinished")
         if failed := fail_abandoned_runs(room):
             console.print(f"failed {len(failed)} PSI run(s) a stopped server left mid-protocol")
+        if room.settings.psi_ahead:
+            psi_runner(room)  # its workers start now, not when a partner is waiting
+            room.psi_ahead = PsiAhead(room.settings.psi_workers)
+            if started := make_shares_ahead(room):
+                console.print(f"making the owner's share of {started} PSI run(s) ahead")
         limits = ApiLimits(max_upload_bytes=room.settings.limits.max_dataset_bytes)
         app = create_app(room, limits)
         scheme = "https" if tls_cert else "http"

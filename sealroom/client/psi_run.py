@@ -32,7 +32,7 @@ from jobs.psi import (
     normalise_ids,
 )
 from jobs.psi.abort import PsiAbort
-from jobs.psi.errors import MalformedMessage
+from jobs.psi.errors import MalformedMessage, SetTooLarge
 from jobs.psi.secretflow import LinkReport, LinkSettings, SecretflowEngine
 from jobs.psi.sharding import InlineRunner, ProcessRunner, ShardRunner
 from kms import PartyKeyPair
@@ -100,22 +100,50 @@ def _wait_for_release(transport: PsiTransport, job_id: str, timeout: float, poll
             time.sleep(poll)
 
 
-@contextmanager
-def _partner_runner(given: ShardRunner | None, size: int) -> Iterator[ShardRunner]:
+class _PartnerPool:
     """The caller's runner, or worker processes on this (the partner's) machine for one run.
 
     The partner's key travels to each worker with its chunk, so the work never leaves
-    the partner's machine: no cluster is offered here.
+    the partner's machine: no cluster is offered here. Workers are started only for
+    an engine that computes here, and in the background, while the list is normalised.
     """
-    workers = os.cpu_count() or 1
-    if given is not None:
-        yield given
-    elif size < POOL_THRESHOLD or workers == 1:
-        yield InlineRunner()
-    else:
-        with ProcessRunner(workers) as pool:
-            pool.start()  # the workers start while the list is normalised and the run opens
-            yield pool
+
+    def __init__(self, given: ShardRunner | None, size: int) -> None:
+        self._given = given
+        self._size = size
+        self._pool: ProcessRunner | None = None
+
+    def start(self) -> ShardRunner:
+        workers = os.cpu_count() or 1
+        if self._given is not None:
+            return self._given
+        if self._size < POOL_THRESHOLD or workers == 1:
+            return InlineRunner()
+        self._pool = ProcessRunner(workers)
+        self._pool.start()
+        return self._pool
+
+    def __enter__(self) -> _PartnerPool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+
+def _announced_size(raw_ids: Sequence[str | None]) -> int:
+    """The set size announced when the run opens, before the owner names the kind.
+
+    Distinct non-empty entries as written: never below the normalised set's size,
+    which the owner checks again when the set itself arrives. Counting them costs a
+    tenth of normalising the list.
+    """
+    if len(raw_ids) > PARTNER_SET_CAP:
+        raise SetTooLarge("partner list", cap=PARTNER_SET_CAP)
+    distinct = set(raw_ids)
+    distinct.discard(None)
+    distinct.discard("")
+    return len(distinct)
 
 
 @contextmanager
@@ -147,18 +175,19 @@ def run_psi(
     runner: ShardRunner | None = None,
 ) -> PartnerLearned:
     """Cardinality or intersection of the partner's list with the owner's key column."""
-    with _partner_runner(runner, len(raw_ids)) as pool:
+    with _PartnerPool(runner, len(raw_ids)) as pool:
         # The owner names the identifier kind; normalise only after opening, with its rules.
-        probe = normalise_ids(raw_ids, IdentifierKind.PLAIN, cap=PARTNER_SET_CAP)
-        opened = transport.open(contract_id, JobKind.PSI, len(probe.ids), mode)
+        opened = transport.open(contract_id, JobKind.PSI, _announced_size(raw_ids), mode)
         with _abort_on_failure(transport, opened.job_id):
-            ids = normalise_ids(raw_ids, opened.identifier_kind, cap=PARTNER_SET_CAP).ids
             limits = PsiLimits(
                 opened.min_partner_set_size, opened.min_intersection_size, modes=frozenset({mode})
             )
-            if opened.engine == "secretflow":
+            if opened.engine == "secretflow":  # spu computes in its own process
+                ids = normalise_ids(raw_ids, opened.identifier_kind, cap=PARTNER_SET_CAP).ids
                 return _run_secretflow(transport, opened, list(ids), mode, limits)
-            partner = OpenMinedEngine(pool).partner_session(opened.job_id, mode, limits)
+            workers = pool.start()
+            ids = normalise_ids(raw_ids, opened.identifier_kind, cap=PARTNER_SET_CAP).ids
+            partner = OpenMinedEngine(workers).partner_session(opened.job_id, mode, limits)
             request = partner.create_request(list(ids))
             transport.exchange(opened.job_id, request.to_bytes())
         sealed = _wait_for_release(transport, opened.job_id, wait_seconds, poll_seconds)
@@ -232,13 +261,13 @@ def run_psi_sum(
     runner: ShardRunner | None = None,
 ) -> PartnerLearned:
     """Sum, count and mean of the owner's value columns over the intersection."""
-    with _partner_runner(runner, len(raw_ids)) as pool:
-        probe = normalise_ids(raw_ids, IdentifierKind.PLAIN, cap=PARTNER_SET_CAP)
-        opened = transport.open(contract_id, JobKind.PSI_SUM, len(probe.ids), None)
+    with _PartnerPool(runner, len(raw_ids)) as pool:
+        opened = transport.open(contract_id, JobKind.PSI_SUM, _announced_size(raw_ids), None)
         with _abort_on_failure(transport, opened.job_id):
+            workers = pool.start()
             ids = normalise_ids(raw_ids, opened.identifier_kind, cap=PARTNER_SET_CAP).ids
             limits = PsiLimits(opened.min_partner_set_size, opened.min_intersection_size)
-            partner = PsiSumPartner(opened.job_id, limits, runner=pool)
+            partner = PsiSumPartner(opened.job_id, limits, runner=workers)
             reply = transport.exchange(opened.job_id, partner.hello(list(ids)).to_bytes())
             assert reply is not None, "the owner answers the hello"
             sums = partner.aggregate(OwnerReply.from_bytes(reply))

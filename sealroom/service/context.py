@@ -21,6 +21,7 @@ from sealroom.store.database import create_store_engine, ensure_current, session
 
 if TYPE_CHECKING:
     from jobs.psi.sharding import ShardRunner
+    from sealroom.service.psi_ahead import PsiAhead
 
 Clock = Callable[[], datetime]
 PassphraseSource = Callable[[], str]
@@ -40,6 +41,8 @@ class Sealroom:
     _keyring: Keyring | None = field(default=None, repr=False)
     # The PSI worker pool or Ray connection (``service.psi_runners``), made on first use.
     psi_runner: ShardRunner | None = field(default=None, repr=False)
+    # The owner's shares of next PSI runs, made ahead (``service.psi_ahead``); None: off.
+    psi_ahead: PsiAhead | None = field(default=None, repr=False)
 
     @classmethod
     def open(
@@ -61,6 +64,9 @@ class Sealroom:
         return self._keyring
 
     def close(self) -> None:
+        ahead, self.psi_ahead = self.psi_ahead, None
+        if ahead is not None:
+            ahead.close()
         runner, self.psi_runner = self.psi_runner, None
         close_runner = getattr(runner, "close", None)
         if close_runner is not None:

@@ -35,6 +35,7 @@ from contracts import (
     PsiSumRules,
     Role,
     RunMode,
+    State,
     check_psi_request,
 )
 from jobs import JobEvent, JobState, Submission, code_hash, decide
@@ -42,25 +43,28 @@ from jobs.psi import (
     IdentifierKind,
     MalformedMessage,
     MaskedSums,
+    NormalisedIds,
     OpenMinedEngine,
-    OwnerPsiSession,
     OwnerValues,
     PartnerHello,
     PsiAbort,
     PsiLimits,
     PsiRequest,
-    PsiSetup,
     PsiSumOwner,
-    normalise_ids,
-    normalise_rows,
+    blind_owner_set,
+    distinct_ids,
+    prepare_records,
 )
+from jobs.psi.normalise_column import normalise_column
+from jobs.psi.secretflow import StagedSet
 from sealroom.errors import NotFound, PermissionDenied, WrongState
 from sealroom.service.actors import Actor
 from sealroom.service.blobs import new_data_key, sha256, write_blob
 from sealroom.service.context import Sealroom
-from sealroom.service.contracts import acting_party, show_contract
+from sealroom.service.contracts import acting_party, list_contracts, show_contract
 from sealroom.service.datasets import open_dataset_reader, show_dataset
 from sealroom.service.jobs import runs_used, transition
+from sealroom.service.psi_ahead import ShareKey, ShareMaker, share_from
 from sealroom.service.psi_prepare import drop_prepared, prepare_in_background, take_prepared
 from sealroom.service.psi_runners import psi_runner
 from sealroom.service.psi_secretflow import abandon as abandon_secretflow
@@ -198,16 +202,15 @@ def open_psi(
             transition(session, room, rec, JobEvent.STARTED, actor="sealroom", role="psi")
     if refusal is not None:
         raise refusal
-    # The owner's setup (or PSI-sum records) is made while the partner blinds its list.
-    if isinstance(rules, PsiRules) and rules.engine is PsiEngineKind.SECRETFLOW:
-        pass  # the owner's set is read when the partner's link offer arrives
-    elif kind is JobKind.PSI:
-        assert mode is not None
-        prepare_in_background(
-            job_id, lambda: _openmined_owner(room, job_id, rules, partner_set_size, mode)
-        )
-    else:
-        prepare_in_background(job_id, lambda: _sum_owner(room, job_id, rules))
+    # The owner's share of the run (its set blinded, its records encrypted, or its key
+    # column staged) is made while the partner works, or was made ahead.
+    maker = _share_maker(room, rules)
+    psi_runner(room)  # made (and its workers started) now, not when the partner's set arrives
+    ahead, share_key = room.psi_ahead, _share_key(room, view.contract, kind, dataset)
+    made = ahead.take(share_key) if ahead is not None else None
+    prepare_in_background(job_id, lambda: share_from(made) or maker(psi_runner(room)))
+    if ahead is not None:
+        ahead.make(share_key, maker)  # for the next run: a share serves one run only
     return PsiOpened(
         job_id,
         kind.value,
@@ -252,7 +255,10 @@ def exchange_psi(room: Sealroom, actor: Actor, job_id: str, message: bytes) -> P
     try:
         if isinstance(rules, PsiRules) and rules.engine is PsiEngineKind.SECRETFLOW:
             reply, link_leakage = secretflow_step(
-                job_id, rules, message, lambda: _secretflow_owner_ids(room, rules)
+                job_id,
+                rules,
+                message,
+                lambda: take_prepared(job_id) or _owner_ids(room, rules).ids,
             )
             if link_leakage is None:
                 _touch(room, job_id)
@@ -266,16 +272,11 @@ def exchange_psi(room: Sealroom, actor: Actor, job_id: str, message: bytes) -> P
             check_psi_request(
                 view.contract, kind=kind, partner_set_size=request.size, reveal=request.mode
             )
-            # Prepared for the size and mode announced at opening. The partner's list
-            # may shrink in normalisation after that (malformed entries): then the
-            # setup is made again for the set it sent.
-            prepared = take_prepared(job_id)
-            if prepared is None or (prepared[1].partner_set_size, prepared[1].mode) != (
-                request.size,
-                request.mode,
-            ):
-                prepared = _openmined_owner(room, job_id, rules, request.size, request.mode)
-            owner, setup = prepared
+            owner = OpenMinedEngine(psi_runner(room)).owner_session(
+                job_id, PsiLimits.from_rules(rules)
+            )
+            blinded = take_prepared(job_id) or _share_maker(room, rules)(psi_runner(room))
+            setup = owner.setup(blinded, request.size, request.mode)
             response = owner.process_request(request)
             leakage: dict[str, Any] = {
                 "owner_set_size": setup.owner_set_size,
@@ -298,7 +299,12 @@ def exchange_psi(room: Sealroom, actor: Actor, job_id: str, message: bytes) -> P
         if job_id not in _SESSIONS:
             hello = PartnerHello.from_bytes(message)
             check_psi_request(view.contract, kind=kind, partner_set_size=len(hello.points))
-            owner_sum = take_prepared(job_id) or _sum_owner(room, job_id, rules)
+            owner_sum = PsiSumOwner(
+                job_id,
+                PsiLimits.from_rules(rules),
+                take_prepared(job_id) or _owner_values(room, rules),
+                runner=psi_runner(room),
+            )
             reply = owner_sum.reply(hello).to_bytes()
             _SESSIONS[job_id] = (owner_sum, len(hello.points))
             _touch(room, job_id)  # the stall clock restarts from the owner's reply
@@ -320,16 +326,14 @@ def exchange_psi(room: Sealroom, actor: Actor, job_id: str, message: bytes) -> P
         raise
 
 
-def _secretflow_owner_ids(room: Sealroom, rules: PsiRules) -> list[str]:
+def _owner_ids(room: Sealroom, rules: PsiRules | PsiSumRules) -> NormalisedIds:
+    """The owner's key column, decrypted and normalised: the set it brings to the run."""
     dataset, column, identifier_kind = _owner_ids_column(room, rules)
     table = _owner_table(room, dataset, [column])
-    return list(
-        normalise_ids(
-            [str(v) if v is not None else None for v in table.column(column).to_pylist()],
-            identifier_kind,
-            cap=OWNER_SET_CAP,
-            label=f"{dataset}.{column}",
-        ).ids
+    return distinct_ids(
+        normalise_column(
+            table.column(column), identifier_kind, cap=OWNER_SET_CAP, label=f"{dataset}.{column}"
+        )
     )
 
 
@@ -343,46 +347,32 @@ def _owner_ids_column(room: Sealroom, rules: PsiRules | PsiSumRules) -> tuple[st
     return dataset, column, _identifier_kind(dataset, column, room)
 
 
-def _openmined_owner(
-    room: Sealroom,
-    job_id: str,
-    rules: PsiRules | PsiSumRules,
-    partner_size: int,
-    mode: PsiRevealMode,
-) -> tuple[OwnerPsiSession, PsiSetup]:
-    """The owner's openmined session and setup: decrypt, normalise, blind the owner's set."""
-    dataset, column, identifier_kind = _owner_ids_column(room, rules)
-    table = _owner_table(room, dataset, [column])
-    owner_ids = normalise_ids(
-        [str(v) if v is not None else None for v in table.column(column).to_pylist()],
-        identifier_kind,
-        cap=OWNER_SET_CAP,
-        label=f"{dataset}.{column}",
-    )
-    del table
-    owner = OpenMinedEngine(psi_runner(room)).owner_session(job_id, PsiLimits.from_rules(rules))
-    return owner, owner.setup(list(owner_ids.ids), partner_size, mode)
-
-
-def _sum_owner(room: Sealroom, job_id: str, rules: PsiRules | PsiSumRules) -> PsiSumOwner:
-    """The owner's PSI-sum party with its records blinded and encrypted."""
+def _owner_values(room: Sealroom, rules: PsiRules | PsiSumRules) -> OwnerValues:
+    """The owner's PSI-sum records: normalised keys with their value columns."""
     assert isinstance(rules, PsiSumRules)
     dataset, column, identifier_kind = _owner_ids_column(room, rules)
     value_columns = [ref.split(".", 1)[1] for ref in rules.value_columns]
     table = _owner_table(room, dataset, [column, *value_columns])
-    keys = normalise_rows(
-        [str(v) if v is not None else None for v in table.column(column).to_pylist()],
-        identifier_kind,
-        cap=OWNER_SET_CAP,
-        label=f"{dataset}.{column}",
+    keys = normalise_column(
+        table.column(column), identifier_kind, cap=OWNER_SET_CAP, label=f"{dataset}.{column}"
     )
-    values = OwnerValues.from_columns(
+    return OwnerValues.from_columns(
         keys.keys, {name: table.column(name).to_pylist() for name in value_columns}
     )
-    del table
-    owner_sum = PsiSumOwner(job_id, PsiLimits.from_rules(rules), values, runner=psi_runner(room))
-    owner_sum.prepare()
-    return owner_sum
+
+
+def _share_maker(room: Sealroom, rules: PsiRules | PsiSumRules) -> ShareMaker:
+    """What makes the owner's share of a run under these rules (``psi_ahead``)."""
+    if isinstance(rules, PsiSumRules):
+        return lambda runner: prepare_records(_owner_values(room, rules), runner)
+    if rules.engine is PsiEngineKind.SECRETFLOW:
+        return lambda _: StagedSet(_owner_ids(room, rules).ids)
+    return lambda runner: blind_owner_set(_owner_ids(room, rules).ids, runner)
+
+
+def _share_key(room: Sealroom, contract: Any, kind: JobKind, dataset: str) -> ShareKey:
+    version = show_dataset(room, dataset).version
+    return ShareKey(contract.id, contract.version, kind.value, dataset, version)
 
 
 def _running(session: Session, job_id: str) -> JobRecord:
@@ -524,3 +514,26 @@ def _fail_running(room: Sealroom, reason: str, *where: ColumnElement[bool]) -> l
             )
             failed.append(rec.job_id)
     return failed
+
+
+def make_shares_ahead(room: Sealroom) -> int:
+    """Starts the owner's share of the next run of every active PSI contract.
+
+    Called when the server starts (``psi_ahead``); afterwards each run that takes a
+    share starts the next. Returns how many were started.
+    """
+    ahead = room.psi_ahead
+    if ahead is None:
+        return 0
+    started = 0
+    for view in list_contracts(room):
+        if view.state is not State.ACTIVE:
+            continue
+        for kind in (JobKind.PSI, JobKind.PSI_SUM):
+            rules = view.contract.job_kinds.rules_for(kind)
+            if not isinstance(rules, PsiRules | PsiSumRules):
+                continue
+            dataset = rules.key_columns[0].split(".", 1)[0]
+            ahead.make(_share_key(room, view.contract, kind, dataset), _share_maker(room, rules))
+            started += 1
+    return started

@@ -22,7 +22,13 @@ from typing import Any
 
 from contracts import PsiRevealMode, PsiRules
 from jobs.psi import PsiLimits, PsiRequest
-from jobs.psi.secretflow import LinkReport, LinkSettings, SecretflowEngine, SecretflowOwnerSession
+from jobs.psi.secretflow import (
+    LinkReport,
+    LinkSettings,
+    SecretflowEngine,
+    SecretflowOwnerSession,
+    StagedSet,
+)
 
 # Owner sessions between the partner's request and its report, by job id.
 _OWNERS: dict[str, SecretflowOwnerSession] = {}
@@ -33,7 +39,7 @@ def secretflow_step(
     job_id: str,
     rules: PsiRules,
     message: bytes,
-    owner_ids: Callable[[], Sequence[str]],
+    owner_ids: Callable[[], Sequence[str] | StagedSet],
 ) -> tuple[bytes | None, dict[str, Any] | None]:
     """The owner's answer to one partner message, and the leakage once the run is over."""
     with _LOCK:
@@ -64,7 +70,10 @@ def secretflow_step(
 
 
 def _join(
-    job_id: str, rules: PsiRules, message: bytes, owner_ids: Callable[[], Sequence[str]]
+    job_id: str,
+    rules: PsiRules,
+    message: bytes,
+    owner_ids: Callable[[], Sequence[str] | StagedSet],
 ) -> bytes:
     request = PsiRequest.from_bytes(message)
     engine = SecretflowEngine(rules.secretflow_protocol.value, LinkSettings.for_owner())

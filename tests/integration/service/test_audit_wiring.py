@@ -84,6 +84,8 @@ PSI_STEPS |= {
     "psi_prepare.prepare_in_background",
     "psi_prepare.take_prepared",
     "psi_prepare.drop_prepared",
+    "psi_ahead.share_from",
+    "psi.make_shares_ahead",
 }
 # Bookkeeping that changes no right and no data: a token's last-used time.
 BOOKKEEPING = {"tokens.authenticate"}

@@ -22,10 +22,12 @@ from jobs.psi import (
     PsiAbort,
     PsiLimits,
     PsiSumPartner,
+    SetTooLarge,
     normalise_ids,
 )
 from kms import PartyKeyPair
 from sealroom.audit.records import AuditEventRecord
+from sealroom.client import psi_run
 from sealroom.client.psi_run import run_psi
 from sealroom.data import customers_parquet
 from sealroom.datasets.synthetic import partner_ids
@@ -116,6 +118,23 @@ def test_a_list_of_mostly_junk_is_refused_on_the_partner_s_machine(
     assert run.state is JobState.FAILED
     assert "the partner stopped the run" in run.reason and "malformed" in run.reason
     assert nothing_left_for(room, run.job_id)
+
+
+def test_a_list_over_the_client_s_cap_is_refused_before_a_run_opens(
+    active: tuple[Sealroom, PartyKeyPair], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room, keys = active
+    monkeypatch.setattr(psi_run, "PARTNER_SET_CAP", 100)
+    with pytest.raises(SetTooLarge, match="more than 100 identifiers"):
+        run_psi(
+            LocalPsiTransport(room, PARTNER),
+            contract_id="c-12",
+            raw_ids=partner_list(),
+            mode=PsiRevealMode.CARDINALITY,
+            keys=keys,
+            recipient="globex-uk",
+        )
+    assert [j for j in list_jobs(room) if j.kind == "psi"] == []
 
 
 def test_a_partner_that_aborts_mid_protocol_ends_the_run_at_once(
