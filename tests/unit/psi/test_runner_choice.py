@@ -65,3 +65,11 @@ def test_an_address_without_a_port_is_refused_as_unreachable() -> None:
 def test_a_worker_count_that_is_not_positive_is_a_config_error(tmp_path: Path, value: str) -> None:
     with pytest.raises(ConfigError, match="psi_workers"):
         settings(tmp_path, psi_workers=value)
+
+
+def test_shares_are_made_ahead_unless_the_setting_says_no(tmp_path: Path) -> None:
+    assert settings(tmp_path).psi_ahead is True
+    assert settings(tmp_path, psi_ahead="false").psi_ahead is False
+    assert settings(tmp_path, psi_ahead="1").psi_ahead is True
+    with pytest.raises(ConfigError, match="psi_ahead is 'sometimes': give true or false"):
+        settings(tmp_path, psi_ahead="sometimes")
