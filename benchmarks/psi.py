@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 from psi_partner import partner_list  # beside this file: the partner's program
 from stdnum.cn import ric
 
-from contracts import ActionKind, PsiRevealMode
+from contracts import ActionKind, JobKind, PsiRevealMode
 from jobs.psi import (
     EngineEnvironmentMissing,
     IdentifierKind,
@@ -282,7 +282,11 @@ def through_sealroom(store: Store, engine: str, rows: int) -> Through:
     platform = platform_public_keys(store.room)
     ahead = store.room.psi_ahead
     if ahead is not None:  # as `sealroom serve` does: shares made and workers started first
-        make_shares_ahead(store.room)
+        make_shares_ahead(
+            store.room,
+            contract_id=SECRETFLOW_CONTRACT if engine == "secretflow" else "c-12",
+            kinds=(JobKind.PSI_SUM,) if engine == "psi_sum" else (JobKind.PSI,),
+        )
         ahead.wait()
         runner = psi_runner(store.room)
         runner.map(len, [[0]] * runner.workers)

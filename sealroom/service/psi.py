@@ -516,20 +516,26 @@ def _fail_running(room: Sealroom, reason: str, *where: ColumnElement[bool]) -> l
     return failed
 
 
-def make_shares_ahead(room: Sealroom) -> int:
+def make_shares_ahead(
+    room: Sealroom,
+    *,
+    contract_id: str | None = None,
+    kinds: tuple[JobKind, ...] = (JobKind.PSI, JobKind.PSI_SUM),
+) -> int:
     """Starts the owner's share of the next run of every active PSI contract.
 
     Called when the server starts (``psi_ahead``); afterwards each run that takes a
-    share starts the next. Returns how many were started.
+    share starts the next. ``contract_id`` and ``kinds`` narrow it down. Returns
+    how many were started.
     """
     ahead = room.psi_ahead
     if ahead is None:
         return 0
     started = 0
     for view in list_contracts(room):
-        if view.state is not State.ACTIVE:
+        if view.state is not State.ACTIVE or contract_id not in (None, view.contract.id):
             continue
-        for kind in (JobKind.PSI, JobKind.PSI_SUM):
+        for kind in kinds:
             rules = view.contract.job_kinds.rules_for(kind)
             if not isinstance(rules, PsiRules | PsiSumRules):
                 continue

@@ -4,9 +4,10 @@ Two partner messages, both through the REST API (``docs/protocols.md``, "secretf
 
 1. ``PsiRequest`` with the partner's link offer: the owner takes its key column, staged
    for its party when the run opened (or made ahead, ``psi_ahead``), answers with a
-   ``PsiSetup`` carrying its own offer, and its party joins the link at once. Everything the contract requires was checked before this, at
-   the gate: the partner reads its result straight off the link, so nothing can be
-   reviewed after the owner joins.
+   ``PsiSetup`` carrying its own offer, and its party joins the link at once.
+   Everything the contract requires was checked before this, at the gate: the
+   partner reads its result straight off the link, so nothing can be reviewed after
+   the owner joins.
 2. ``LinkReport``: the intersection size the partner says it got. The owner waits for
    its own party to end and records the run's leakage; a party that failed fails the
    run, and nothing is recorded as released.
