@@ -64,7 +64,7 @@ from sealroom.service.context import Sealroom
 from sealroom.service.contracts import acting_party, list_contracts, show_contract
 from sealroom.service.datasets import open_dataset_reader, show_dataset
 from sealroom.service.jobs import runs_used, transition
-from sealroom.service.psi_ahead import ShareKey, ShareMaker, share_from
+from sealroom.service.psi_ahead import PsiAhead, ShareKey, ShareMaker, share_from
 from sealroom.service.psi_prepare import drop_prepared, prepare_in_background, take_prepared
 from sealroom.service.psi_runners import psi_runner
 from sealroom.service.psi_secretflow import abandon as abandon_secretflow
@@ -89,6 +89,8 @@ PSI_STALL = timedelta(minutes=10)
 # Owner-side PSI-sum parties (and the partner's set size) between the partner's two
 # messages, by job id.
 _SESSIONS: dict[str, tuple[PsiSumOwner, int]] = {}
+# The share to make ahead for the run after each open one (``psi_ahead``), by job id.
+_NEXT_SHARES: dict[str, tuple[PsiAhead, ShareKey, ShareMaker]] = {}
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,9 @@ def open_psi(
     made = ahead.take(share_key) if ahead is not None else None
     prepare_in_background(job_id, lambda: share_from(made) or maker(psi_runner(room)))
     if ahead is not None:
-        ahead.make(share_key, maker)  # for the next run: a share serves one run only
+        # A share serves one run only: the next run's is made once this run's owner
+        # work is over (``_start_next_share``), so the two never compete.
+        _NEXT_SHARES[job_id] = (ahead, share_key, maker)
     return PsiOpened(
         job_id,
         kind.value,
@@ -393,6 +397,15 @@ def _forget(job_id: str) -> None:
     _SESSIONS.pop(job_id, None)
     drop_prepared(job_id)
     abandon_secretflow(job_id)
+    _start_next_share(job_id)
+
+
+def _start_next_share(job_id: str) -> None:
+    """The run's owner work is over (done or failed): the next run's share may start."""
+    following = _NEXT_SHARES.pop(job_id, None)
+    if following is not None:
+        ahead, key, maker = following
+        ahead.make(key, maker)
 
 
 def _abort(room: Sealroom, job_id: str, abort: PsiAbort) -> PsiReply:
@@ -414,6 +427,7 @@ def _hold(
     room: Sealroom, job_id: str, files: dict[str, bytes], leakage: dict[str, Any]
 ) -> PsiReply:
     """Stores the owner's final message as the job's output; it waits for review."""
+    _start_next_share(job_id)
     with transaction(room.sessions) as session:
         rec = session.get(JobRecord, job_id)
         assert rec is not None

@@ -7,7 +7,8 @@ share ready per PSI contract answers a partner's first message without that wait
 (seconds for 100,000 records, most of a PSI-sum run).
 
 - Each share serves one run only: its keys never meet a second partner. A run
-  that takes one starts making the next.
+  that takes one starts making the next once its own owner work is over
+  (``psi._start_next_share``), so the two never compete.
 - The work runs at the lowest CPU priority, its per-element part in worker
   processes of its own, so it yields to any run under way.
 - Shares live in this process's memory only; a restarted server makes them again.
