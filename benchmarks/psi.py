@@ -1,21 +1,26 @@
 """PSI engines through Sealroom, end to end over HTTP, against the same engines called raw.
 
     .venv/bin/python benchmarks/psi.py --rows 100000 --engines openmined,psi_sum
-    .venv/bin/python benchmarks/psi.py --rows 1000000 --engines openmined
+    .venv/bin/python benchmarks/psi.py --rows 1000000 --engines secretflow --repeat 5
 
 "Through Sealroom" is the whole operation as two parties would run it: a real
 uvicorn server on loopback serves the owner's store (the owner's dataset
-encrypted at rest, the example contract active); the partner is a separate
-process with its own worker pool that opens the run over the REST API, sends
-its protocol messages, waits for the owner's review (a reviewer thread approves
-over HTTP at once), downloads the sealed result, verifies and opens it. Its time
-runs from the partner's first request to its answer. "Raw" is the same engine on
+encrypted at rest, the example contract active), with the owner's share of the
+run made ahead and its workers started, as ``sealroom serve`` has them
+(``--no-ahead``: made when the run opens). The partner is a separate program
+(``psi_partner.py``, which loads only the light client) with its own worker pool.
+It opens the run over the REST API and sends its protocol messages. It then waits
+for the owner's review (a reviewer thread approves over HTTP within 0.2 s),
+downloads the sealed result, and verifies and opens it. Its time runs from the
+partner's first request to its answer. "Raw" is the same engine on
 the same normalised sets in this process, no store, no HTTP: the library alone in
 one process, and the engine over a local pool of the same size Sealroom uses.
 
 Printed per engine: wall time, the ratio to each raw run, the peak RSS of each
 side (the process and all its pool children, sampled), and the protocol bytes
-each side sent (payloads, before HTTP framing and base64).
+each side sent (payloads, before HTTP framing and base64). With ``--repeat N``
+the runs alternate (through, raw, through, ...) and the medians are compared: on
+this machine a single run of either side varies by ±15 %.
 
 Each engine is a name mapped to its raw runs and its through-Sealroom run
 (``BenchEngine``). ``secretflow`` joins when its own environment exists

@@ -51,6 +51,7 @@ class Settings:
     # ``sealroom serve`` keeps the owner's share of each contract's next PSI run made
     # ahead, at the lowest CPU priority (``service.psi_ahead``).
     psi_ahead: bool = True
+    psi_ahead_max_rows: int = 1_000_000  # larger datasets: the share is made at opening
 
     @property
     def master_key_file(self) -> Path:
@@ -115,6 +116,7 @@ def load_settings(home: Path | None = None, env: dict[str, str] | None = None) -
         psi_workers=_positive_int(pick, "psi_workers", os.cpu_count() or 1),
         ray_address=pick("ray_address", "") or None,
         psi_ahead=_flag(pick, "psi_ahead", default=True),
+        psi_ahead_max_rows=_positive_int(pick, "psi_ahead_max_rows", 1_000_000),
     )
 
 

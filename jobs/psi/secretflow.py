@@ -174,6 +174,10 @@ class StagedSet:
             raise
         self.size = len(owner_ids)
 
+    def close(self) -> None:
+        """Removes the written set, for a run that ended before its party started."""
+        self.party.close()
+
 
 def _check_mode(mode: PsiRevealMode) -> None:
     if mode is not PsiRevealMode.INTERSECTION:

@@ -208,13 +208,16 @@ def open_psi(
     # column staged) is made while the partner works, or was made ahead.
     maker = _share_maker(room, rules)
     psi_runner(room)  # made (and its workers started) now, not when the partner's set arrives
-    ahead, share_key = room.psi_ahead, _share_key(room, view.contract, kind, dataset)
-    made = ahead.take(share_key) if ahead is not None else None
-    prepare_in_background(job_id, lambda: share_from(made) or maker(psi_runner(room)))
-    if ahead is not None:
+    made = None
+    share_key = _share_key(room, view.contract, kind, dataset) if room.psi_ahead else None
+    if room.psi_ahead is not None and share_key is not None:
+        made = room.psi_ahead.take(share_key)
         # A share serves one run only: the next run's is made once this run's owner
         # work is over (``_start_next_share``), so the two never compete.
-        _NEXT_SHARES[job_id] = (ahead, share_key, maker)
+        _NEXT_SHARES[job_id] = (room.psi_ahead, share_key, maker)
+    prepare_in_background(
+        job_id, lambda: _for_run(rules, share_from(made) or maker(psi_runner(room)))
+    )
     return PsiOpened(
         job_id,
         kind.value,
@@ -370,13 +373,31 @@ def _share_maker(room: Sealroom, rules: PsiRules | PsiSumRules) -> ShareMaker:
     if isinstance(rules, PsiSumRules):
         return lambda runner: prepare_records(_owner_values(room, rules), runner)
     if rules.engine is PsiEngineKind.SECRETFLOW:
-        return lambda _: StagedSet(_owner_ids(room, rules).ids)
+        return lambda _: _owner_ids(room, rules).ids
     return lambda runner: blind_owner_set(_owner_ids(room, rules).ids, runner)
 
 
-def _share_key(room: Sealroom, contract: Any, kind: JobKind, dataset: str) -> ShareKey:
-    version = show_dataset(room, dataset).version
-    return ShareKey(contract.id, contract.version, kind.value, dataset, version)
+def _for_run(rules: PsiRules | PsiSumRules, share: Any) -> Any:
+    """What the run takes from its share: secretflow's set written out for its party.
+
+    A share made ahead stays in memory: the owner's identifiers reach the disk, for
+    spu to read, only once a run is open, like a job's decrypted inputs.
+    """
+    if isinstance(rules, PsiRules) and rules.engine is PsiEngineKind.SECRETFLOW:
+        return StagedSet(share)
+    return share
+
+
+def _share_key(room: Sealroom, contract: Any, kind: JobKind, dataset: str) -> ShareKey | None:
+    """The key of a share made ahead; None for a dataset too large to keep one of.
+
+    A PSI-sum share of a million records is a million Paillier ciphertexts, about a
+    gigabyte held until its run comes: ``psi_ahead_max_rows`` bounds that.
+    """
+    view = show_dataset(room, dataset)
+    if view.row_count > room.settings.psi_ahead_max_rows:
+        return None
+    return ShareKey(contract.id, contract.version, kind.value, dataset, view.version)
 
 
 def _running(session: Session, job_id: str) -> JobRecord:
@@ -554,6 +575,8 @@ def make_shares_ahead(
             if not isinstance(rules, PsiRules | PsiSumRules):
                 continue
             dataset = rules.key_columns[0].split(".", 1)[0]
-            ahead.make(_share_key(room, view.contract, kind, dataset), _share_maker(room, rules))
-            started += 1
+            key = _share_key(room, view.contract, kind, dataset)
+            if key is not None:
+                ahead.make(key, _share_maker(room, rules))
+                started += 1
     return started

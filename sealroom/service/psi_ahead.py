@@ -2,7 +2,7 @@
 
 The owner's first step in a run needs only its own data and fresh keys:
 openmined's blinded set, PSI-sum's blinded and encrypted records, secretflow's
-normalised key column written out for its party. A server that keeps one such
+normalised key column (written out for spu only once a run opens). A server that keeps one such
 share ready per PSI contract answers a partner's first message without that wait
 (seconds for 100,000 records, most of a PSI-sum run).
 

@@ -41,6 +41,19 @@ def take_prepared(job_id: str) -> Any | None:
 
 
 def drop_prepared(job_id: str) -> None:
-    """Forgets a run's preparation (failed or stopped run); a running one ends unused."""
+    """Forgets a run's preparation (failed or stopped run); a running one ends unused.
+
+    What it made is closed if it can be (a secretflow set written to disk is
+    removed), now or as soon as it is made.
+    """
     with _lock:
-        _PREPARING.pop(job_id, None)
+        future = _PREPARING.pop(job_id, None)
+    if future is not None:
+        future.add_done_callback(_close_result)
+
+
+def _close_result(future: Future[Any]) -> None:
+    if future.exception() is None:
+        close = getattr(future.result(), "close", None)
+        if close is not None:
+            close()

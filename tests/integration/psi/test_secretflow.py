@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,10 @@ import pytest
 from contracts import PsiRevealMode
 from jobs.psi import ModeNotAllowed, PsiLimits
 from jobs.psi.errors import LinkFailed, LinkTimedOut
-from jobs.psi.secretflow import LinkSettings, SecretflowEngine
+from jobs.psi.secretflow import LinkSettings, SecretflowEngine, StagedSet
 from jobs.psi.secretflow_process import PYTHON_SETTING, engine_python
 from kms.link_certificate import ephemeral_link_certificate
+from sealroom.service.psi_prepare import drop_prepared, prepare_in_background
 
 pytestmark = pytest.mark.integration
 
@@ -118,3 +120,35 @@ def test_a_missing_engine_env_names_the_build_script(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(PYTHON_SETTING, "/nonexistent/bin/python")
     with pytest.raises(Exception, match=r"bash scripts/secretflow-env\.sh"):
         engine_python()
+
+
+def test_a_staged_set_is_used_as_given_and_removed_when_its_run_is_dropped() -> None:
+    # The owner's set written when the run opened: setup takes it as it is.
+    staged = StagedSet(OWNER)
+    engine = SecretflowEngine("rr22", FAST)
+    partner = engine.partner_session("s-st", PsiRevealMode.INTERSECTION, LIMITS)
+    owner = engine.owner_session("s-st", LIMITS)
+    request = partner.create_request(PARTNER)
+    setup = owner.setup(staged, request.size, request.mode)
+    assert setup.owner_set_size == len(OWNER)
+    owner.process_request(request)
+    assert partner.finish(setup).intersection_size == 500
+    owner.wait()
+    assert not staged.party.directory.exists()
+
+    # A run dropped before its request: the set it staged is removed with it.
+    made = threading.Event()
+    kept: list[StagedSet] = []
+
+    def stage() -> StagedSet:
+        kept.append(StagedSet(OWNER))
+        made.set()
+        return kept[0]
+
+    prepare_in_background("j-dropped", stage)
+    drop_prepared("j-dropped")
+    assert made.wait(30)
+    deadline = time.monotonic() + 10
+    while kept[0].party.directory.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not kept[0].party.directory.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -129,3 +130,15 @@ def test_a_share_for_an_older_dataset_version_is_never_used(
     voting.join()
     assert learned.owner_set_size == 1000  # made from version 2, not the share of version 1
     assert ahead.ready(key(JobKind.PSI, dataset_version=1))  # still there, never taken
+
+
+def test_no_share_is_kept_for_a_dataset_above_the_bound(
+    active: tuple[Sealroom, PartyKeyPair], ahead: PsiAhead
+) -> None:
+    room, _ = active
+    room.settings = replace(room.settings, psi_ahead_max_rows=1999)  # customers has 2,000
+    assert psi.make_shares_ahead(room) == 0
+    opened = psi.open_psi(
+        room, PARTNER, "c-12", JobKind.PSI, partner_set_size=500, mode=PsiRevealMode.CARDINALITY
+    )
+    assert not ahead.ready(key(JobKind.PSI)) and opened.job_id not in psi._NEXT_SHARES
