@@ -207,7 +207,6 @@ def open_psi(
     # The owner's share of the run (its set blinded, its records encrypted, or its key
     # column staged) is made while the partner works, or was made ahead.
     maker = _share_maker(room, rules)
-    psi_runner(room)  # made (and its workers started) now, not when the partner's set arrives
     made = None
     share_key = _share_key(room, view.contract, kind, dataset) if room.psi_ahead else None
     if room.psi_ahead is not None and share_key is not None:
@@ -215,9 +214,15 @@ def open_psi(
         # A share serves one run only: the next run's is made once this run's owner
         # work is over (``_start_next_share``), so the two never compete.
         _NEXT_SHARES[job_id] = (room.psi_ahead, share_key, maker)
-    prepare_in_background(
-        job_id, lambda: _for_run(rules, share_from(made) or maker(psi_runner(room)))
-    )
+
+    def prepare() -> Any:
+        # The runner is made now, even for a share made ahead, so its workers are up
+        # when the partner's set arrives; a cluster that cannot be reached fails the
+        # run at its next message, like any failed preparation.
+        runner = psi_runner(room)
+        return _for_run(rules, share_from(made) or maker(runner))
+
+    prepare_in_background(job_id, prepare)
     return PsiOpened(
         job_id,
         kind.value,
