@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from contracts import JobKind, PsiRevealMode
-from jobs.psi import BlindedOwnerSet, IdentifierKind, OwnerRecords, normalise_identifier
+from jobs.psi import BlindedOwnerSet, OwnerRecords
 from kms import PartyKeyPair
-from sealroom.client.psi_run import run_psi, run_psi_sum
+from sealroom.client.psi_run import run_psi_sum
 from sealroom.data import customers_parquet
 from sealroom.service import psi
 from sealroom.service.context import Sealroom
@@ -21,7 +21,13 @@ from sealroom.service.psi_ahead import PsiAhead, ShareKey
 from sealroom.service.psi_local import LocalPsiTransport
 
 from .conftest import ADMIN, OWNER, PARTNER
-from .test_psi_story import OVERLAP, approve_when_waiting, partner_list
+from .test_psi_story import (
+    OVERLAP,
+    approve_when_waiting,
+    cardinality_run,
+    partner_list,
+    spend_of,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -67,18 +73,7 @@ def test_runs_with_shares_made_ahead_answer_as_without_and_leave_the_next_share_
     assert first is not None
     ahead.make(key(JobKind.PSI), lambda _: first.result())  # put it back, as made ahead
     ids = partner_list()
-    voting = approve_when_waiting(room, [OWNER])
-    learned = run_psi(
-        LocalPsiTransport(room, PARTNER),
-        contract_id="c-12",
-        raw_ids=ids,
-        mode=PsiRevealMode.CARDINALITY,
-        keys=partner_keys,
-        recipient="globex-uk",
-        poll_seconds=0.2,
-    )
-    voting.join()
-    assert learned.intersection_size == OVERLAP
+    assert cardinality_run(room, partner_keys, ids).intersection_size == OVERLAP
     # The run took the share and started the next one, under a fresh key.
     ahead.wait(300)
     following = ahead.take(key(JobKind.PSI))
@@ -95,13 +90,7 @@ def test_runs_with_shares_made_ahead_answer_as_without_and_leave_the_next_share_
         poll_seconds=0.2,
     )
     voting.join()
-    table = pq.read_table(customers_parquet()).to_pylist()
-    wanted = {normalise_identifier(m, IdentifierKind.MOBILE) for m in ids}
-    truth = sum(
-        Decimal(str(r["spend_cny"]))
-        for r in table
-        if normalise_identifier(r["mobile"], IdentifierKind.MOBILE) in wanted
-    ) + Decimal(0)
+    truth = spend_of(ids)
     assert summed.intersection_size == OVERLAP
     assert summed.sums is not None and summed.sums["spend_cny"] == truth.quantize(Decimal("0.01"))
 
@@ -117,17 +106,7 @@ def test_a_share_for_an_older_dataset_version_is_never_used(
     path = tmp_path / "customers.parquet"
     pq.write_table(smaller, path)
     register_dataset(room, OWNER, path, owner="acme-cn", name="customers")
-    voting = approve_when_waiting(room, [OWNER])
-    learned = run_psi(
-        LocalPsiTransport(room, PARTNER),
-        contract_id="c-12",
-        raw_ids=partner_list(),
-        mode=PsiRevealMode.CARDINALITY,
-        keys=partner_keys,
-        recipient="globex-uk",
-        poll_seconds=0.2,
-    )
-    voting.join()
+    learned = cardinality_run(room, partner_keys, partner_list())
     assert learned.owner_set_size == 1000  # made from version 2, not the share of version 1
     assert ahead.ready(key(JobKind.PSI, dataset_version=1))  # still there, never taken
 

@@ -7,16 +7,12 @@ from dataclasses import replace
 import pytest
 import ray
 
-from contracts import PsiRevealMode
 from jobs.psi.ray_runner import RayRunner
 from kms import PartyKeyPair
-from sealroom.client.psi_run import run_psi
 from sealroom.service.context import Sealroom
-from sealroom.service.psi_local import LocalPsiTransport
 from tests.fixtures.ray import RayCluster
 
-from .conftest import OWNER, PARTNER
-from .test_psi_story import OVERLAP, approve_when_waiting, partner_list
+from .test_psi_story import OVERLAP, cardinality_run, partner_list
 
 pytestmark = [pytest.mark.integration, pytest.mark.ray]
 
@@ -27,17 +23,7 @@ def test_a_configured_ray_address_runs_the_owners_side_on_the_cluster(
     base, partner_keys = active
     room = replace(base, settings=replace(base.settings, ray_address=ray_cluster.address))
     try:
-        thread = approve_when_waiting(room, [OWNER])
-        learned = run_psi(
-            LocalPsiTransport(room, PARTNER),
-            contract_id="c-12",
-            raw_ids=partner_list(),
-            mode=PsiRevealMode.CARDINALITY,
-            keys=partner_keys,
-            recipient="globex-uk",
-            poll_seconds=0.2,
-        )
-        thread.join()
+        learned = cardinality_run(room, partner_keys, partner_list())
         assert learned.intersection_size == OVERLAP
         runner = room.psi_runner
         assert isinstance(runner, RayRunner)

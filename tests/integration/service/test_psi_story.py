@@ -48,23 +48,42 @@ def approve_when_waiting(room: Sealroom, voters: list[Actor]) -> threading.Threa
     return thread
 
 
+def cardinality_run(room: Sealroom, keys: PartyKeyPair, ids: list[str]) -> PartnerLearned:
+    """A cardinality run of c-12 by the partner, approved by the owner alone."""
+    voting = approve_when_waiting(room, [OWNER])  # psi_cardinality quorum: 1 of owner, platform
+    learned = run_psi(
+        LocalPsiTransport(room, PARTNER),
+        contract_id="c-12",
+        raw_ids=ids,
+        mode=PsiRevealMode.CARDINALITY,
+        keys=keys,
+        recipient="globex-uk",
+        poll_seconds=0.2,
+    )
+    voting.join()
+    return learned
+
+
+def spend_of(ids: list[str]) -> Decimal:
+    """Ground truth: the owner's total spend over the customers these ids name."""
+    wanted = {normalise_identifier(m, IdentifierKind.MOBILE) for m in ids}
+    return sum(
+        (
+            Decimal(str(r["spend_cny"]))
+            for r in pq.read_table(customers_parquet()).to_pylist()
+            if normalise_identifier(r["mobile"], IdentifierKind.MOBILE) in wanted
+        ),
+        Decimal(0),
+    )
+
+
 def test_story_2_the_partner_learns_the_overlap_size_and_which_of_its_ids(
     active: tuple[Sealroom, PartyKeyPair],
 ) -> None:
     room, partner_keys = active
     transport = LocalPsiTransport(room, PARTNER)
     ids = partner_list()
-    thread = approve_when_waiting(room, [OWNER])  # psi_cardinality quorum: 1 of owner, platform
-    learned = run_psi(
-        transport,
-        contract_id="c-12",
-        raw_ids=ids,
-        mode=PsiRevealMode.CARDINALITY,
-        keys=partner_keys,
-        recipient="globex-uk",
-        poll_seconds=0.2,
-    )
-    thread.join()
+    learned = cardinality_run(room, partner_keys, ids)
     assert learned.intersection_size == OVERLAP
     assert learned.owner_set_size == 2000 and learned.partner_set_size == len(ids)
     assert learned.matched_ids is None  # cardinality mode reveals no identifiers
@@ -93,13 +112,7 @@ def test_story_3_the_partner_learns_the_spend_of_shared_customers_and_nothing_pe
 ) -> None:
     room, partner_keys = active
     ids = partner_list()
-    table = pq.read_table(customers_parquet()).to_pylist()
-    wanted = {normalise_identifier(m, IdentifierKind.MOBILE) for m in ids}
-    truth = sum(
-        Decimal(str(r["spend_cny"]))
-        for r in table
-        if normalise_identifier(r["mobile"], IdentifierKind.MOBILE) in wanted
-    )
+    truth = spend_of(ids)
     thread = approve_when_waiting(room, [OWNER, ADMIN])
     learned: PartnerLearned = run_psi_sum(
         LocalPsiTransport(room, PARTNER),
