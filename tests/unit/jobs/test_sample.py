@@ -11,7 +11,8 @@ import pytest
 
 from contracts import Contract, MaskingMethod
 from jobs.errors import SampleRulesMismatch
-from jobs.sample import REDACTED, DriftAspect, masked_sample, schema_drift
+from jobs.sample import REDACTED, masked_sample
+from jobs.sample_drift import DriftAspect, schema_drift
 
 from .conftest import load_example
 
