@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.softhsm",
     "tests.fixtures.sandbox",
     "tests.fixtures.ray",
+    "tests.fixtures.secretflow",
 ]
