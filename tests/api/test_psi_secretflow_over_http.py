@@ -19,8 +19,8 @@ from sealroom.service.actors import Actor
 from sealroom.service.audit_log import platform_public_keys
 from sealroom.service.contracts import take_step
 from sealroom.service.jobs import job_status
-from tests.api import world as world_module
-from tests.api.world import ADMIN, OWNER, World, build_matrix_world, serving
+from tests.fixtures import world as world_module
+from tests.fixtures.world import ADMIN, OWNER, World, build_matrix_world, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.secretflow]
 
