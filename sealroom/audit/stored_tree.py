@@ -1,4 +1,4 @@
-"""The audit log's Merkle tree as stored: its current root and proofs served from it.
+"""Reading the audit log's Merkle tree from the store, for its current root or a proof.
 
 A proof costs O(log n) stored hashes, fetched in one round trip: perfect subtree
 hashes from ``audit_nodes``, leaf hashes from ``audit_events``.
@@ -83,6 +83,7 @@ def _store_lookup(session: Session) -> NodeLookup:
 
 
 def check_tree_size(session: Session, tree_size: int | None) -> int:
+    """``tree_size`` if the log has reached it (default: the log's size now)."""
     size = _read_log_head(session).size
     if tree_size is None:
         return size
