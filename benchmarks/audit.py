@@ -45,8 +45,8 @@ from sealroom.audit import (
     verify_log_file,
 )
 from sealroom.audit.events import leaf_bytes_of_fields
+from sealroom.audit.export import export_line
 from sealroom.audit.merkle import CompactRange, leaf_hash
-from sealroom.audit.records import export_line
 from sealroom.audit.tree_head import sign_head
 from sealroom.store.base import Base
 from sealroom.store.database import create_store_engine

@@ -77,7 +77,8 @@ if TYPE_CHECKING:
     from jobs.check_report import Action, CheckName, CheckReport, FileOutcome, FileReport
     from jobs.output_checks import CheckedOutputs, OutputCheckPolicy, check_outputs
     from jobs.output_files import read_output, write_output
-    from jobs.sample import DriftReport, MaskedSample, masked_sample, schema_drift
+    from jobs.sample import MaskedSample, masked_sample
+    from jobs.sample_drift import DriftReport, schema_drift
     from jobs.sensitive_index import SensitiveValueIndex, build_sensitive_index
 
 _LAZY = {
@@ -91,10 +92,10 @@ _LAZY = {
     "check_outputs": "jobs.output_checks",
     "read_output": "jobs.output_files",
     "write_output": "jobs.output_files",
-    "DriftReport": "jobs.sample",
+    "DriftReport": "jobs.sample_drift",
     "MaskedSample": "jobs.sample",
     "masked_sample": "jobs.sample",
-    "schema_drift": "jobs.sample",
+    "schema_drift": "jobs.sample_drift",
     "SensitiveValueIndex": "jobs.sensitive_index",
     "build_sensitive_index": "jobs.sensitive_index",
 }

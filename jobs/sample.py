@@ -22,13 +22,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -48,10 +46,9 @@ from contracts.masking import (
     Truncate,
     default_masking,
 )
+from jobs.categories import CATEGORY_LIMIT, decoded, distinct_up_to
 from jobs.errors import SampleRulesMismatch
 
-#: A column with at most this many distinct values is a category set the sample keeps whole.
-CATEGORY_LIMIT = 50
 REDACTED = "[redacted]"
 # Classifications whose values may not appear even in a general column; None is a
 # column the contract does not classify.
@@ -108,7 +105,7 @@ def masked_sample(
         classification = column.classification if column is not None else None
         masking = _effective_masking(contract, dataset, field.name, classification, notes)
         methods[field.name] = MaskingMethod(masking.method)
-        values = _plain(picked.column(field.name)).to_pylist()
+        values = decoded(picked.column(field.name)).to_pylist()
         if classification is not Classification.GENERAL:
             texts = {v for v in values if isinstance(v, str) and v}
             protected_values |= texts
@@ -134,7 +131,7 @@ def choose_rows(table: pa.Table, wanted: int, rng: np.random.Generator) -> list[
     order = rng.permutation(total)
     chosen: dict[int, None] = {}
     for name in table.column_names:
-        column = _plain(table.column(name))
+        column = decoded(table.column(name))
         if distinct_up_to(column, min(CATEGORY_LIMIT, count), count_nulls=True) is None:
             if column.null_count:  # code must meet a null in every column that has them
                 nulls = pc.is_null(column.take(order)).to_numpy(zero_copy_only=False)
@@ -148,24 +145,6 @@ def choose_rows(table: pa.Table, wanted: int, rng: np.random.Generator) -> list[
             break
         chosen.setdefault(int(row), None)
     return sorted(list(chosen)[:count])
-
-
-_PROBE_ROWS = 20_000
-
-
-def distinct_up_to(column: pa.ChunkedArray[Any], limit: int, *, count_nulls: bool) -> int | None:
-    """How many distinct values ``column`` has, or ``None`` when more than ``limit``.
-
-    Counting a million distinct phone numbers only to learn "more than 50" is
-    the slow part of sampling a large table; a slice of the head settles most
-    columns at once.
-    """
-    mode: Literal["all", "only_valid"] = "all" if count_nulls else "only_valid"
-    head = pc.count_distinct(column.slice(0, _PROBE_ROWS), mode=mode).as_py()
-    if head > limit:
-        return None
-    total: int = pc.count_distinct(column, mode=mode).as_py()
-    return total if total <= limit else None
 
 
 def _effective_masking(
@@ -192,12 +171,6 @@ def _effective_masking(
 
 def _derive(seed: bytes, label: str) -> bytes:
     return hmac.new(seed, label.encode("utf-8"), hashlib.sha256).digest()
-
-
-def _plain(column: pa.ChunkedArray[Any]) -> pa.ChunkedArray[Any]:
-    if pa.types.is_dictionary(column.type):
-        return column.cast(column.type.value_type)
-    return column
 
 
 def _plain_type(data_type: pa.DataType) -> pa.DataType:
@@ -357,144 +330,3 @@ def _bucket(value: float | int | Decimal, width: int) -> float | int | Decimal:
     if isinstance(value, Decimal):
         return (value // width) * width
     return float((value // width) * width)
-
-
-# The schema-drift report.
-
-
-class DriftAspect(StrEnum):
-    MISSING_COLUMN = "missing_column"
-    EXTRA_COLUMN = "extra_column"
-    TYPE = "type"
-    NULLABILITY = "nullability"
-    NULL_RATE = "null_rate"
-    CATEGORIES = "categories"
-
-
-DRIFT_MSG = "{column}: the sample's {aspect} is {sample}, the real data's is {real}."
-
-_NULL_BANDS: tuple[tuple[float, str], ...] = (
-    (0.0, "none"),
-    (0.01, "under 1%"),
-    (0.10, "1% to 10%"),
-    (0.50, "10% to 50%"),
-    (0.9999999, "50% to 100%"),
-)
-
-
-@dataclass(frozen=True)
-class DriftFinding:
-    column: str
-    aspect: str
-    real: str
-    sample: str
-
-    @property
-    def message(self) -> str:
-        return DRIFT_MSG.format(
-            column=self.column, aspect=self.aspect.replace("_", " "), sample=self.sample,
-            real=self.real,
-        )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class DriftReport:
-    """Where the sample differs in shape from the real data; shapes only, never values."""
-
-    dataset: str
-    findings: tuple[DriftFinding, ...]
-
-    @property
-    def clean(self) -> bool:
-        return not self.findings
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "dataset": self.dataset,
-            "clean": self.clean,
-            "findings": [
-                {"column": f.column, "aspect": f.aspect, "real": f.real, "sample": f.sample,
-                 "message": f.message}
-                for f in self.findings
-            ],
-        }  # fmt: skip
-
-
-def null_rate_band(nulls: int, rows: int) -> str:
-    if rows == 0 or nulls == 0:
-        return "none"
-    if nulls == rows:
-        return "all"
-    rate = nulls / rows
-    for upper, band in _NULL_BANDS[1:]:
-        if rate < upper:
-            return band
-    return "50% to 100%"
-
-
-def _category_shape(column: pa.ChunkedArray[Any]) -> str:
-    distinct = distinct_up_to(_plain(column), CATEGORY_LIMIT, count_nulls=False)
-    if distinct is None:
-        return f"more than {CATEGORY_LIMIT} distinct values"
-    return f"{distinct} distinct value(s)"
-
-
-def schema_drift(dataset: str, real: pa.Table, sample: pa.Table) -> DriftReport:
-    """Compare ``sample`` with ``real`` column by column, in shape only."""
-    findings: list[DriftFinding] = []
-    sample_names = set(sample.column_names)
-    for field in real.schema:
-        if field.name not in sample_names:
-            findings.append(
-                DriftFinding(field.name, DriftAspect.MISSING_COLUMN, "present", "absent")
-            )
-            continue
-        other = sample.schema.field(field.name)
-        if field.type != other.type:
-            findings.append(
-                DriftFinding(field.name, DriftAspect.TYPE, str(field.type), str(other.type))
-            )
-        if field.nullable != other.nullable:
-            findings.append(
-                DriftFinding(
-                    field.name, DriftAspect.NULLABILITY, _nullable(field), _nullable(other)
-                )
-            )
-        real_nulls = real.column(field.name).null_count
-        sample_nulls = sample.column(field.name).null_count
-        if _null_rates_differ(real_nulls, real.num_rows, sample_nulls, sample.num_rows):
-            real_band = null_rate_band(real_nulls, real.num_rows)
-            sample_band = null_rate_band(sample_nulls, sample.num_rows)
-            findings.append(DriftFinding(field.name, DriftAspect.NULL_RATE, real_band, sample_band))
-        real_shape = _category_shape(real.column(field.name))
-        sample_shape = _category_shape(sample.column(field.name))
-        if _is_categorical(real_shape) and real_shape != sample_shape:
-            findings.append(
-                DriftFinding(field.name, DriftAspect.CATEGORIES, real_shape, sample_shape)
-            )
-    for name in sample.column_names:
-        if name not in real.schema.names:
-            findings.append(DriftFinding(name, DriftAspect.EXTRA_COLUMN, "absent", "present"))
-    return DriftReport(dataset, tuple(findings))
-
-
-def _null_rates_differ(real_nulls: int, real_rows: int, nulls: int, rows: int) -> bool:
-    """Different bands, beyond what drawing ``rows`` rows explains (three standard errors);
-    but having nulls at all, or only nulls, always counts: code meets them or it does not."""
-    real_band = null_rate_band(real_nulls, real_rows)
-    band = null_rate_band(nulls, rows)
-    if real_band == band:
-        return False
-    if {real_band, band} & {"none", "all"}:
-        return True
-    real_rate = real_nulls / real_rows
-    error = math.sqrt(real_rate * (1 - real_rate) / rows)
-    return abs(nulls / rows - real_rate) > 3 * error
-
-
-def _nullable(field: pa.Field[Any]) -> str:
-    return "nullable" if field.nullable else "not nullable"
-
-
-def _is_categorical(shape: str) -> bool:
-    return not shape.startswith("more than")

@@ -1,4 +1,8 @@
-"""Shared fixtures. Each real component has its own plugin module under tests/fixtures."""
+"""Shared fixtures. Each real component has its own plugin module under tests/fixtures.
+
+Helpers that tests in more than one directory use (the served world, small tables,
+reviewers voting over HTTP) live under tests/fixtures too; tests never import tests.
+"""
 
 pytest_plugins = [
     "tests.fixtures.home",
@@ -6,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.softhsm",
     "tests.fixtures.sandbox",
     "tests.fixtures.ray",
+    "tests.fixtures.secretflow",
 ]

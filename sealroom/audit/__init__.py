@@ -4,9 +4,11 @@ Events are appended inside the caller's transaction (``append_event``), hashed
 into an RFC 6962 Merkle tree whose heads the platform signs (``sign_tree_head``);
 parties keep signed heads, ask for inclusion and consistency proofs, and verify a
 whole exported log offline (``verify_log_file``). The tree code (``merkle``) is
-pure; only ``records`` touches the database.
+pure; the store modules (``records`` and the modules that write and read it)
+touch the database.
 """
 
+from sealroom.audit.append import append_event, append_events
 from sealroom.audit.errors import (
     AuditError,
     EventInvalid,
@@ -19,6 +21,7 @@ from sealroom.audit.errors import (
     VerificationFailed,
 )
 from sealroom.audit.events import AuditEvent, LoggedEvent, decode_leaf, leaf_bytes
+from sealroom.audit.export import export_log
 from sealroom.audit.proofs import (
     ConsistencyProof,
     InclusionProof,
@@ -29,21 +32,10 @@ from sealroom.audit.proofs import (
     inclusion_proof_from_json,
     inclusion_proof_to_json,
 )
-from sealroom.audit.records import (
-    AUDIT_TABLES,
-    LogState,
-    append_event,
-    append_events,
-    consistency_proof,
-    current_root,
-    event_at,
-    export_log,
-    find_event,
-    inclusion_proof,
-    latest_tree_head,
-    query_events,
-    sign_tree_head,
-)
+from sealroom.audit.queries import event_at, find_event, query_events
+from sealroom.audit.records import AUDIT_TABLES
+from sealroom.audit.signed_heads import latest_tree_head, sign_tree_head
+from sealroom.audit.stored_tree import LogState, consistency_proof, current_root, inclusion_proof
 from sealroom.audit.timeline import TimelineRow, timeline_json_lines, timeline_rows
 from sealroom.audit.tree_head import (
     Ed25519TreeHeadSigner,

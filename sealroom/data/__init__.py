@@ -1,6 +1,9 @@
 """Synthetic data files shipped with Sealroom, for the demo and the tests.
 
 No real person is in them; ``sealroom.datasets.synthetic`` generates them from a seed.
+The example contract (``customer-insights.yaml``) and jobs (``jobs/``) live here, the
+one copy: ``examples/`` in a checkout links to these files, so the README's commands
+and the packaged demo run the same contract and code.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from sealroom.api import ApiLimits, Rate, create_app
-from tests.api.world import World, build_matrix_world, serving
+from tests.fixtures.world import World, build_matrix_world, serving
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sealroom.api import create_app
 from sealroom.audit.records import AuditEventRecord
 from tests.api.conftest import bearer
-from tests.api.world import MATRIX_PARTIES, World, story_contract
+from tests.fixtures.world import MATRIX_PARTIES, World, story_contract
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ from sealroom.errors import NotFound
 from sealroom.service.contracts import show_contract, sign_step
 from sealroom.service.datasets import list_datasets, show_dataset
 from tests.api.conftest import bearer
-from tests.api.world import World, serving
+from tests.fixtures.world import World, serving
 
 pytestmark = pytest.mark.integration
 

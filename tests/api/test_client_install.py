@@ -24,8 +24,8 @@ from sealroom.client import Client
 from sealroom.data import customers_parquet
 from sealroom.datasets.synthetic import partner_ids
 from sealroom.service.audit_log import platform_public_keys
-from tests.api.test_psi_over_http import approve_when_waiting
-from tests.api.world import World, build_matrix_world, serving
+from tests.fixtures.review_over_http import approve_when_waiting
+from tests.fixtures.world import World, build_matrix_world, serving
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from sealroom.api import create_app
 from sealroom.client import Client, Conflict, Forbidden, Partner
 from sealroom.service.audit_log import platform_public_keys
 from sealroom.service.job_runner import run_next_job
-from tests.api.world import World, build_matrix_world, serving
+from tests.fixtures.world import World, build_matrix_world, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.bwrap]
 ROOT = Path(__file__).resolve().parents[2]

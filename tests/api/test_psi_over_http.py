@@ -3,8 +3,6 @@ only protocol messages and the sealed result cross the API."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +16,8 @@ from sealroom.client import Client, InvalidRequest, Partner
 from sealroom.data import customers_parquet
 from sealroom.datasets.synthetic import partner_ids
 from sealroom.service.audit_log import platform_public_keys
-from tests.api.world import World, build_matrix_world, serving
+from tests.fixtures.review_over_http import approve_when_waiting
+from tests.fixtures.world import World, build_matrix_world, serving
 
 pytestmark = pytest.mark.integration
 OVERLAP, EXTRA = 150, 350
@@ -30,24 +29,6 @@ def world(tmp_path: Path) -> Iterator[tuple[World, str]]:
     with serving(create_app(built.room)) as url:
         yield built, url
     built.room.close()
-
-
-def approve_when_waiting(reviewers: list[Client], kind: str) -> threading.Thread:
-    """The owner's staff (and the platform's) review the run as soon as it waits."""
-
-    def approve() -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            waiting = [j for j in reviewers[0].reviews() if j.kind == kind]
-            if waiting:
-                for reviewer in reviewers:
-                    reviewer.vote(waiting[0].job_id, "approve")
-                return
-            time.sleep(0.2)
-
-    thread = threading.Thread(target=approve, daemon=True)
-    thread.start()
-    return thread
 
 
 def test_the_partner_learns_the_overlap_and_the_spend_over_it_through_the_api(

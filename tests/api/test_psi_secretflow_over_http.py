@@ -11,7 +11,6 @@ import pytest
 
 from contracts import ActionKind
 from jobs.psi import IdentifierKind, normalise_identifier
-from jobs.psi.secretflow_process import engine_python
 from sealroom.api import create_app
 from sealroom.client import Client, Partner
 from sealroom.data import customers_parquet
@@ -20,15 +19,10 @@ from sealroom.service.actors import Actor
 from sealroom.service.audit_log import platform_public_keys
 from sealroom.service.contracts import take_step
 from sealroom.service.jobs import job_status
-from tests.api import world as world_module
-from tests.api.world import ADMIN, OWNER, World, build_matrix_world, serving
+from tests.fixtures import world as world_module
+from tests.fixtures.world import ADMIN, OWNER, World, build_matrix_world, serving
 
-pytestmark = pytest.mark.integration
-
-try:
-    engine_python()
-except Exception as missing:  # the typed error names the script that builds the env
-    pytest.skip(str(missing), allow_module_level=True)
+pytestmark = [pytest.mark.integration, pytest.mark.secretflow]
 
 OVERLAP, EXTRA = 150, 350
 SECRETFLOW_PSI = "    reveal: [intersection]\n    engine: secretflow\n    protocol: rr22\n"

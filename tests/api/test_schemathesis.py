@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 
 from sealroom.api import create_app
 from tests.api.conftest import bearer
-from tests.api.world import World, serving
+from tests.fixtures.world import World, serving
 
 pytestmark = pytest.mark.integration
 EXAMPLES_PER_OPERATION = 12

@@ -20,7 +20,7 @@ from sealroom.client.partner import read_public_key_file
 from sealroom.data import customers_parquet
 from sealroom.service.audit_log import read_public_key, verify_export
 from sealroom.service.context import Sealroom
-from tests.api.world import PASSPHRASE, admin_token, example_contract, open_room, serving
+from tests.fixtures.world import PASSPHRASE, admin_token, example_contract, open_room, serving
 
 pytestmark = pytest.mark.integration
 

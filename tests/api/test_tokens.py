@@ -25,7 +25,7 @@ from sealroom.service.tokens import (
     revoke_token,
 )
 from sealroom.store.token_records import ApiTokenRecord
-from tests.api.world import ADMIN, open_room
+from tests.fixtures.world import ADMIN, open_room
 
 pytestmark = pytest.mark.integration
 PARTNER = Actor("globex-uk", False, None)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.service.tables import write_csv, write_parquet
+from tests.fixtures.tables import write_csv, write_parquet
 
 pytestmark = pytest.mark.integration
 

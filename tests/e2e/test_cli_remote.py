@@ -28,8 +28,8 @@ from sealroom.datasets.synthetic import partner_ids
 from sealroom.service.audit_log import platform_public_keys
 from sealroom.service.context import Sealroom
 from sealroom.service.job_runner import run_next_job
-from tests.api.test_psi_over_http import approve_when_waiting
-from tests.api.world import PASSPHRASE, admin_token, example_contract, open_room, serving
+from tests.fixtures.review_over_http import approve_when_waiting
+from tests.fixtures.world import PASSPHRASE, admin_token, example_contract, open_room, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.bwrap]
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,12 +17,7 @@ from jobs.psi.secretflow_process import PYTHON_SETTING, engine_python
 from kms.link_certificate import ephemeral_link_certificate
 from sealroom.service.psi_prepare import drop_prepared, prepare_in_background
 
-pytestmark = pytest.mark.integration
-
-try:
-    engine_python()
-except Exception as missing:  # the typed error names the script that builds the env
-    pytest.skip(str(missing), allow_module_level=True)
+pytestmark = [pytest.mark.integration, pytest.mark.secretflow]
 
 LIMITS = PsiLimits(10, 1, 10_000, frozenset({PsiRevealMode.INTERSECTION}))
 OWNER = [f"+8613800{i:06d}" for i in range(3000)]

@@ -24,8 +24,7 @@ from sealroom.service.datasets import (
     verify_dataset,
 )
 from sealroom.store.models import DataKeyRecord, DatasetRecord, DatasetVersionRecord
-
-from .tables import write_csv, write_parquet
+from tests.fixtures.tables import write_csv, write_parquet
 
 pytestmark = pytest.mark.integration
 OWNER = Actor("acme-cn", False, None)

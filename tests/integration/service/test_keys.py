@@ -13,9 +13,9 @@ from sealroom.service.datasets import register_dataset, verify_dataset
 from sealroom.service.keys import backup_keys, restore_keys, rotate_master_key
 from sealroom.service.service_keys import load_service_key
 from sealroom.store.models import DataKeyRecord
+from tests.fixtures.tables import write_parquet
 
 from .conftest import ADMIN, PASSPHRASE
-from .tables import write_parquet
 
 pytestmark = pytest.mark.integration
 OWNER = Actor("acme-cn", False, None)

@@ -21,7 +21,7 @@ from sealroom.service.psi_ahead import PsiAhead, ShareKey
 from sealroom.service.psi_local import LocalPsiTransport
 
 from .conftest import ADMIN, OWNER, PARTNER
-from .test_psi_story import (
+from .psi_story import (
     OVERLAP,
     approve_when_waiting,
     cardinality_run,

@@ -39,7 +39,7 @@ from sealroom.service.psi_local import LocalPsiTransport
 from sealroom.store.job_records import JobOutputRecord, ReleaseRecord
 
 from .conftest import ADMIN, OWNER, PARTNER
-from .test_psi_story import approve_when_waiting
+from .psi_story import approve_when_waiting
 
 # PSI runs no job code: one sandbox backend is enough (both stores still run).
 pytestmark = [

@@ -12,7 +12,7 @@ from kms import PartyKeyPair
 from sealroom.service.context import Sealroom
 from tests.fixtures.ray import RayCluster
 
-from .test_psi_story import OVERLAP, cardinality_run, partner_list
+from .psi_story import OVERLAP, cardinality_run, partner_list
 
 pytestmark = [pytest.mark.integration, pytest.mark.ray]
 

@@ -2,79 +2,25 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from decimal import Decimal
 
 import pyarrow.parquet as pq
 import pytest
 
 from contracts import PsiRevealMode, PsiSetTooSmall
-from jobs import Decision, JobState
+from jobs import JobState
 from jobs.psi import IdentifierKind, normalise_identifier
 from kms import PartyKeyPair
 from sealroom.client.psi_run import PartnerLearned, run_psi, run_psi_sum
 from sealroom.data import customers_parquet
-from sealroom.datasets.synthetic import partner_ids
-from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
 from sealroom.service.jobs import list_jobs
 from sealroom.service.psi_local import LocalPsiTransport
-from sealroom.service.reviews import vote
 
 from .conftest import ADMIN, OWNER, PARTNER
+from .psi_story import OVERLAP, approve_when_waiting, cardinality_run, partner_list, spend_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.bwrap]
-OVERLAP, EXTRA = 150, 350
-
-
-def partner_list() -> list[str]:
-    return partner_ids(pq.read_table(customers_parquet()), OVERLAP, EXTRA, seed=11)
-
-
-def approve_when_waiting(room: Sealroom, voters: list[Actor]) -> threading.Thread:
-    def approve() -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            waiting = [j for j in list_jobs(room) if j.state is JobState.AWAITING_REVIEW]
-            if waiting:
-                for voter in voters:
-                    vote(room, voter, waiting[0].job_id, Decision.APPROVE)
-                return
-            time.sleep(0.2)
-
-    thread = threading.Thread(target=approve, daemon=True)
-    thread.start()
-    return thread
-
-
-def cardinality_run(room: Sealroom, keys: PartyKeyPair, ids: list[str]) -> PartnerLearned:
-    """A cardinality run of c-12 by the partner, approved by the owner alone."""
-    voting = approve_when_waiting(room, [OWNER])  # psi_cardinality quorum: 1 of owner, platform
-    learned = run_psi(
-        LocalPsiTransport(room, PARTNER),
-        contract_id="c-12",
-        raw_ids=ids,
-        mode=PsiRevealMode.CARDINALITY,
-        keys=keys,
-        recipient="globex-uk",
-        poll_seconds=0.2,
-    )
-    voting.join()
-    return learned
-
-
-def spend_of(ids: list[str]) -> Decimal:
-    """Ground truth: the owner's total spend over the customers these ids name."""
-    wanted = {normalise_identifier(m, IdentifierKind.MOBILE) for m in ids}
-    return sum(
-        (
-            Decimal(str(r["spend_cny"]))
-            for r in pq.read_table(customers_parquet()).to_pylist()
-            if normalise_identifier(r["mobile"], IdentifierKind.MOBILE) in wanted
-        ),
-        Decimal(0),
-    )
 
 
 def test_story_2_the_partner_learns_the_overlap_size_and_which_of_its_ids(

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sealroom.audit.errors import VerificationFailed
 from sealroom.audit.events import AuditEvent, leaf_bytes
+from sealroom.audit.export import export_line
 from sealroom.audit.merkle import leaf_hash, root_of
-from sealroom.audit.records import export_line
 from sealroom.audit.tree_head import Ed25519TreeHeadSigner, SignedTreeHead, sign_head
 from sealroom.audit.verify import Step, verify_log, verify_log_file
 

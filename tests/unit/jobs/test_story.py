@@ -53,7 +53,7 @@ from jobs.output_checks import OutputCheckPolicy
 from kms import generate_party_keys
 
 from .conftest import NOW
-from .test_sample import customers
+from .customers import customers
 
 CODE = b"import pandas as pd\ndf = pd.read_parquet('/inputs/customers.parquet')\n"
 

@@ -8,7 +8,7 @@ import pytest
 from jobs.psi import IdentifierKind, IdentifierListRejected, SetTooLarge, normalise_rows
 from jobs.psi.normalise_column import normalise_column
 
-from .test_mobile_shortcut import numbers
+from .mobile_numbers import numbers
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
