@@ -1,8 +1,8 @@
-"""Submitting jobs: the gate, the queue, status, logs, cancellation, debug outputs.
+"""Script jobs as a party sees them: submission, status, logs, cancellation, debug outputs.
 
-A job's row is written with its code and code hash before the gate decides;
-the decision (queued, or rejected with its reason) is persisted and audited in
-the same transaction. Running is the worker's (``job_runner``).
+A job's row is written with its code and code hash before the gate decides
+(``admission``); the decision (queued, or rejected with its reason) is persisted
+and audited in the same transaction. Running is the worker's (``job_runner``).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from sealroom.store.job_records import JobOutputRecord, JobRecord
 
 MAX_CODE_BYTES = 1 << 20
 INTERPRETERS = {".py": "python", ".sh": "sh"}
-# Those who see any job's status and a real run's logs: they review its outputs.
-REVIEWING = (Role.OWNER, Role.PLATFORM, Role.REVIEWER)
+# The roles that review a contract's outputs: they see any of its jobs and real-run logs.
+REVIEWING_ROLES = (Role.REVIEWER, Role.OWNER, Role.PLATFORM)
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def submit_job(
 def _may_see(actor: Actor, rec: JobRecord, view: ContractView) -> None:
     if actor.speaks_for(rec.submitter) or actor.is_admin:
         return
-    if party_in_role(actor, view.contract, REVIEWING) is not None:
+    if party_in_role(actor, view.contract, REVIEWING_ROLES) is not None:
         return
     raise PermissionDenied(
         f"{actor.name} is neither the submitter of {rec.job_id} nor an owner, platform or "
@@ -190,7 +190,7 @@ def job_logs(room: Sealroom, actor: Actor, job_id: str) -> JobLogs:
     view = job_status(room, actor, job_id)
     if view.mode == RunMode.REAL.value and not actor.is_admin:
         contract = show_contract(room, view.contract_id, view.contract_version).contract
-        if party_in_role(actor, contract, REVIEWING) is None:
+        if party_in_role(actor, contract, REVIEWING_ROLES) is None:
             raise PermissionDenied(
                 f"{job_id} ran on the real data, so what it printed is an output: only the "
                 "owner, platform and reviewers see it; run in debug mode to see your own"
