@@ -40,7 +40,7 @@ from jobs.errors import (
     ReviewRefused,
     SampleRulesMismatch,
 )
-from jobs.gate import GateDecision, Submission, decide
+from jobs.gate import GateDecision, PsiAsk, Submission, decide
 from jobs.ledger import (
     ExportAssessment,
     ExportEvent,
@@ -137,6 +137,7 @@ __all__ = [
     "OutputCheckPolicy",
     "OutputDigest",
     "OutputUnreadable",
+    "PsiAsk",
     "ReasonRequired",
     "Receipt",
     "ReceiptInvalid",

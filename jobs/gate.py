@@ -5,7 +5,9 @@ approved code hashes are passed in, and so is ``now``. The contract's own
 questions (active? role? kind? quota?) are asked through ``contracts``'
 policy functions and refused with its errors; the gate adds the one thing only
 a job knows: whether this exact code was approved (when the contract requires
-code review).
+code review). A PSI or PSI-sum run also brings its ask (the partner's set size,
+the reveal mode), which the contract's PSI rules judge here like any other
+refusal.
 
 Debug runs need no code approval: they see only the masked sample and their
 outputs go back to the scientist, which is where code gets written.
@@ -21,23 +23,39 @@ from contracts import (
     Contract,
     ContractError,
     JobKind,
+    PsiRevealMode,
     RunMode,
     Status,
     check_may_submit,
+    check_psi_request,
 )
 from jobs.errors import CodeNotApproved, JobError
 from jobs.states import JobEvent
 
+PSI_KINDS = (JobKind.PSI, JobKind.PSI_SUM)
+
+
+@dataclass(frozen=True)
+class PsiAsk:
+    """What a PSI run asks of the owner's set: the partner's set size and, for PSI, the reveal."""
+
+    partner_set_size: int
+    reveal: PsiRevealMode | None = None  # None for PSI-sum, which reveals only aggregates
+
 
 @dataclass(frozen=True)
 class Submission:
-    """What a party asks to run; ``code_hash`` is ``jobs.code.code_hash`` of a script."""
+    """What a party asks to run; ``code_hash`` is ``jobs.code.code_hash`` of a script.
+
+    ``psi`` is the ask of a PSI or PSI-sum run; scripts and other kinds have none.
+    """
 
     job_id: str
     submitter: str
     kind: JobKind
     mode: RunMode
     code_hash: str | None = None
+    psi: PsiAsk | None = None
 
 
 GateRefusal = ContractError | JobError
@@ -92,6 +110,7 @@ def decide(
             mode=submission.mode,
         )
         _check_code_approved(contract, submission, approved_code_hashes)
+        _check_psi_ask(contract, submission)
     except (ContractError, JobError) as refusal:
         return GateDecision(submission, refusal)
     return GateDecision(submission)
@@ -106,3 +125,16 @@ def _check_code_approved(
         return
     if submission.code_hash is None or submission.code_hash not in approved:
         raise CodeNotApproved(contract.ref, submission.code_hash or "(none)")
+
+
+def _check_psi_ask(contract: Contract, submission: Submission) -> None:
+    # A tiny partner set turns PSI into a membership query about single people. A
+    # PSI submission without an ask comes from a caller that still checks it itself.
+    if submission.kind not in PSI_KINDS or submission.psi is None:
+        return
+    check_psi_request(
+        contract,
+        kind=submission.kind,
+        partner_set_size=submission.psi.partner_set_size,
+        reveal=submission.psi.reveal,
+    )

@@ -42,6 +42,7 @@ from contracts import (
 from kms import PartyKeyPair, sign
 from sealroom.errors import NotFound, PermissionDenied
 from sealroom.service.actors import Actor
+from sealroom.service.actors import acting_party as acting_party  # noqa: PLC0414 (re-export)
 from sealroom.service.context import Sealroom
 from sealroom.service.recording import record
 from sealroom.service.service_keys import load_service_key
@@ -71,22 +72,6 @@ class ContractView:
     @property
     def ref(self) -> str:
         return self.contract.ref
-
-
-def acting_party(actor: Actor, contract: Contract, roles: tuple[Role, ...]) -> tuple[str, Role]:
-    """The contract party the actor speaks for in one of ``roles``: itself or its organisation."""
-    for name in (actor.name, actor.organisation):
-        party = contract.party(name) if name else None
-        if party is None:
-            continue
-        for role in roles:
-            if party.has_role(role):
-                return party.name, role
-    wanted = " or ".join(r.value for r in roles)
-    raise PermissionDenied(
-        f"{actor.name} acts for no {wanted} of {contract.ref}: act as a party the contract "
-        f"names in that role"
-    )
 
 
 def sign_step(

@@ -230,7 +230,7 @@ def _check_may_register(session: Session, actor: Actor, owner: str) -> None:
             owner,
             "register the owner with `sealroom party add NAME --kind organisation`",
         )
-    if not actor.is_admin and owner not in (actor.name, actor.organisation):
+    if not actor.is_admin and not actor.speaks_for(owner):
         raise PermissionDenied(
             f"{actor.name} does not act for {owner} and may not register its data: "
             f"act as {owner} or one of its people"

@@ -37,14 +37,14 @@ from sandbox import (
     run_job,
     select_backend,
 )
-from sealroom.service.blobs import load_data_key, new_data_key, read_blob, sha256, write_blob
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import show_contract
 from sealroom.service.datasets import open_dataset_reader, show_dataset
-from sealroom.service.jobs import JobView, job_view, transition
+from sealroom.service.job_records import load_job, store_outputs, transition
+from sealroom.service.jobs import JobView, job_view
 from sealroom.service.samples import debug_sample_file
 from sealroom.store.database import transaction
-from sealroom.store.job_records import JobOutputRecord, JobRecord
+from sealroom.store.job_records import JobRecord
 
 WORKER = "sealroom-worker"
 
@@ -103,8 +103,7 @@ def run_next_job(room: Sealroom, job_id: str | None = None) -> JobView | None:
 
 def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
     with room.sessions() as session:
-        rec = session.get(JobRecord, job)
-        assert rec is not None
+        rec = load_job(session, job)
         mode, code, code_name, interpreter = rec.mode, rec.code, rec.code_name, rec.interpreter
         attempt = rec.attempts
     code_path = work / code_name
@@ -124,8 +123,7 @@ def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
     run_record = {"backend": described, "run": _jsonable(run.as_dict()), "sample_drift": drift}
     if not run.succeeded:
         with transaction(room.sessions) as session:
-            rec = session.get(JobRecord, job)
-            assert rec is not None
+            rec = load_job(session, job)
             rec.run_record, rec.backend = run_record, described["backend"]
             transition(
                 session,
@@ -167,22 +165,8 @@ def _finish(
     report: dict[str, Any] | None,
 ) -> JobView:
     with transaction(room.sessions) as session:
-        rec = session.get(JobRecord, job)
-        assert rec is not None
-        key = new_data_key(session, room, f"sealroom/job-outputs/{job}")
-        session.flush()
-        rec.output_key_id = key.key_id
-        for name, data in sorted(files.items()):
-            session.add(
-                JobOutputRecord(
-                    job_id=job,
-                    name=name,
-                    sha256=sha256(data),
-                    size=len(data),
-                    blob_name=write_blob(room, key, f"{job}/{name}", data, f"out-{job}"),
-                    releasable=name in releasable,
-                )
-            )
+        rec = load_job(session, job)
+        store_outputs(session, room, rec, files, releasable=releasable)
         rec.run_record, rec.check_report, rec.backend = (
             run_record,
             report,
@@ -266,20 +250,3 @@ def recover_jobs(room: Sealroom) -> list[RecoveredJob]:
     # After the commit: a container that outlived its worker must not run on (it could
     # still be writing outputs nobody will collect), whatever happens to the job next.
     return [replace(item, reaped=reap_run(lost_runs[item.job_id])) for item in recovered]
-
-
-def output_files(room: Sealroom, job: str, *, releasable_only: bool) -> dict[str, bytes]:
-    """The stored outputs of a job, decrypted (for reviewers and the release)."""
-    with room.sessions() as session:
-        rec = session.get(JobRecord, job)
-        assert rec is not None
-        if rec.output_key_id is None:
-            return {}
-        key = load_data_key(session, room, rec.output_key_id)
-        query = select(JobOutputRecord).where(JobOutputRecord.job_id == job)
-        if releasable_only:
-            query = query.where(JobOutputRecord.releasable)
-        return {
-            o.name: read_blob(room, key, f"{job}/{o.name}", o.blob_name)
-            for o in session.scalars(query)
-        }

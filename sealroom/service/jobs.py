@@ -1,8 +1,8 @@
-"""Submitting jobs: the gate, the queue, status, logs, cancellation, debug outputs.
+"""Script jobs as a party sees them: submission, status, logs, cancellation, debug outputs.
 
-A job's row is written with its code and code hash before the gate decides;
-the decision (queued, or rejected with its reason) is persisted and audited in
-the same transaction. Running is the worker's (``job_runner``).
+A job's row is written with its code and code hash before the gate decides
+(``admission``); the decision (queued, or rejected with its reason) is persisted
+and audited in the same transaction. Running is the worker's (``job_runner``).
 """
 
 from __future__ import annotations
@@ -11,32 +11,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
-from uuid import uuid4
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contracts import JobKind, OutputClass, Role, RunMode, who_must_review
-from jobs import (
-    JobEvent,
-    JobState,
-    Submission,
-    advance,
-    code_hash,
-    decide,
-)
+from contracts import JobKind, Role, RunMode
+from jobs import JobEvent, JobState
 from sealroom.audit.events import JsonValue
-from sealroom.errors import ConfigError, NotFound, PermissionDenied
-from sealroom.service.actors import Actor
-from sealroom.service.blobs import load_data_key, read_blob
+from sealroom.errors import ConfigError, PermissionDenied
+from sealroom.service.actors import Actor, acting_party, party_in_role
+from sealroom.service.admission import admit
+from sealroom.service.admission import runs_used as runs_used  # noqa: PLC0414 (re-export)
 from sealroom.service.context import Sealroom
-from sealroom.service.contracts import ContractView, acting_party, show_contract
+from sealroom.service.contracts import ContractView, show_contract
+from sealroom.service.job_records import add_job, load_job, read_outputs
+from sealroom.service.job_records import transition as transition  # noqa: PLC0414 (re-export)
 from sealroom.service.recording import record
 from sealroom.store.database import transaction
-from sealroom.store.job_records import CodeApprovalRecord, JobOutputRecord, JobRecord
+from sealroom.store.job_records import JobOutputRecord, JobRecord
 
 MAX_CODE_BYTES = 1 << 20
 INTERPRETERS = {".py": "python", ".sh": "sh"}
+# The roles that review a contract's outputs: they see any of its jobs and real-run logs.
+REVIEWING_ROLES = (Role.REVIEWER, Role.OWNER, Role.PLATFORM)
 
 
 @dataclass(frozen=True)
@@ -95,68 +92,6 @@ def job_view(session: Session, rec: JobRecord) -> JobView:
     )
 
 
-def transition(
-    session: Session,
-    room: Sealroom,
-    rec: JobRecord,
-    event: JobEvent,
-    *,
-    actor: str,
-    role: str,
-    reason: str = "",
-    detail: dict[str, Any] | None = None,
-) -> JobState:
-    """Moves the job along the table and audits the step, in the caller's transaction."""
-    state = advance(rec.job_id, RunMode(rec.mode), JobState(rec.state), event)
-    previous = rec.state
-    rec.state = state.value
-    rec.reason = reason
-    rec.updated_at = room.clock()
-    record(
-        session,
-        at=room.clock(),
-        actor=actor,
-        role=role,
-        action=f"job.{event.value}",
-        subject={"job": rec.job_id},
-        contract=rec.contract_id,
-        job=rec.job_id,
-        detail={"from": previous, "to": state.value, "reason": reason, **(detail or {})},
-    )
-    return state
-
-
-def runs_used(session: Session, contract_id: str, kind: JobKind, mode: RunMode) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(JobRecord)
-            .where(
-                JobRecord.contract_id == contract_id,
-                JobRecord.kind == kind.value,
-                JobRecord.mode == mode.value,
-                JobRecord.state != JobState.REJECTED_BY_GATE.value,
-            )
-        )
-        or 0
-    )
-
-
-def approved_code_hashes(session: Session, view: ContractView) -> frozenset[str]:
-    """Code hashes with approvals from a full review quorum of the contract."""
-    quorum = who_must_review(view.contract, OutputClass.TABLE, submitter="")
-    rows = session.execute(
-        select(CodeApprovalRecord.code_hash, CodeApprovalRecord.reviewer).where(
-            CodeApprovalRecord.contract_id == view.contract.id
-        )
-    ).all()
-    voters: dict[str, set[str]] = {}
-    for digest, reviewer in rows:
-        if reviewer in quorum.reviewers:
-            voters.setdefault(digest, set()).add(reviewer)
-    return frozenset(d for d, who in voters.items() if len(who) >= quorum.required)
-
-
 def submit_job(
     room: Sealroom,
     actor: Actor,
@@ -184,25 +119,19 @@ def submit_job(
     view = show_contract(room, contract_id)
     submitter, _ = acting_party(actor, view.contract, (Role.SCIENTIST,))
     now = room.clock()
-    job_id = f"j-{uuid4().hex[:10]}"
     with transaction(room.sessions) as session:
-        rec = JobRecord(
-            job_id=job_id,
-            contract_id=view.contract.id,
-            contract_version=view.contract.version,
-            kind=kind.value,
-            mode=mode.value,
+        rec = add_job(
+            session,
+            view.contract,
+            kind=kind,
+            mode=mode,
             submitter=submitter,
             code_name=PurePath(code_name).name,
             interpreter=INTERPRETERS[suffix],
             code=code,
-            code_hash=code_hash(code),
-            state=JobState.SUBMITTED.value,
-            created_at=now,
-            updated_at=now,
+            now=now,
         )
-        session.add(rec)
-        session.flush()
+        job_id = rec.job_id
         record(
             session,
             at=now,
@@ -219,46 +148,17 @@ def submit_job(
                 "code_name": rec.code_name,
             },
         )
-        decision = decide(
-            view.contract,
-            view.status,
-            Submission(job_id, submitter, kind, mode, rec.code_hash),
-            now=now,
-            runs_used={kind: runs_used(session, view.contract.id, kind, mode) - 1},
-            approved_code_hashes=approved_code_hashes(session, view),
-        )
-        transition(
-            session,
-            room,
-            rec,
-            decision.event,
-            actor="sealroom",
-            role="gate",
-            reason=decision.reason,
-        )
+        decision = admit(session, room, rec, view, actor="sealroom", role="gate")
         result = job_view(session, rec)
     decision.raise_if_refused()
     return result
 
 
-def _load(session: Session, job_id: str) -> JobRecord:
-    rec = session.get(JobRecord, job_id)
-    if rec is None:
-        raise NotFound("job", job_id, "list jobs with `sealroom job list`")
-    return rec
-
-
 def _may_see(actor: Actor, rec: JobRecord, view: ContractView) -> None:
-    names = {actor.name, actor.organisation}
-    if rec.submitter in names or actor.is_admin:
+    if actor.speaks_for(rec.submitter) or actor.is_admin:
         return
-    for role in (Role.OWNER, Role.PLATFORM, Role.REVIEWER):
-        if any(
-            view.contract.party(n) and view.contract.party(n).has_role(role)  # type: ignore[union-attr]
-            for n in names
-            if n
-        ):
-            return
+    if party_in_role(actor, view.contract, REVIEWING_ROLES) is not None:
+        return
     raise PermissionDenied(
         f"{actor.name} is neither the submitter of {rec.job_id} nor an owner, platform or "
         f"reviewer of {rec.contract_id}: ask one of them"
@@ -267,7 +167,7 @@ def _may_see(actor: Actor, rec: JobRecord, view: ContractView) -> None:
 
 def job_status(room: Sealroom, actor: Actor, job_id: str) -> JobView:
     with room.sessions() as session:
-        rec = _load(session, job_id)
+        rec = load_job(session, job_id)
         _may_see(actor, rec, show_contract(room, rec.contract_id, rec.contract_version))
         return job_view(session, rec)
 
@@ -290,12 +190,7 @@ def job_logs(room: Sealroom, actor: Actor, job_id: str) -> JobLogs:
     view = job_status(room, actor, job_id)
     if view.mode == RunMode.REAL.value and not actor.is_admin:
         contract = show_contract(room, view.contract_id, view.contract_version).contract
-        names = [n for n in (actor.name, actor.organisation) if n]
-        reviewing = (Role.OWNER, Role.PLATFORM, Role.REVIEWER)
-        if not any(
-            (party := contract.party(n)) is not None and any(party.has_role(r) for r in reviewing)
-            for n in names
-        ):
+        if party_in_role(actor, contract, REVIEWING_ROLES) is None:
             raise PermissionDenied(
                 f"{job_id} ran on the real data, so what it printed is an output: only the "
                 "owner, platform and reviewers see it; run in debug mode to see your own"
@@ -321,8 +216,8 @@ def list_jobs(room: Sealroom, contract_id: str | None = None) -> list[JobView]:
 
 def cancel_job(room: Sealroom, actor: Actor, job_id: str) -> JobView:
     with transaction(room.sessions) as session:
-        rec = _load(session, job_id)
-        if rec.submitter not in (actor.name, actor.organisation):
+        rec = load_job(session, job_id)
+        if not actor.speaks_for(rec.submitter):
             raise PermissionDenied(f"only {rec.submitter}, who submitted {job_id}, may cancel it")
         transition(
             session,
@@ -339,23 +234,17 @@ def cancel_job(room: Sealroom, actor: Actor, job_id: str) -> JobView:
 def debug_outputs(room: Sealroom, actor: Actor, job_id: str) -> dict[str, bytes]:
     """A debug run's outputs, for its submitter: they came from the masked sample only."""
     with transaction(room.sessions) as session:
-        rec = _load(session, job_id)
+        rec = load_job(session, job_id)
         if rec.mode != RunMode.DEBUG.value:
             raise PermissionDenied(
                 f"{job_id} is a real run: its outputs go to review and then only to the "
                 "contract's recipients (`sealroom result download`)"
             )
-        if rec.submitter not in (actor.name, actor.organisation):
+        if not actor.speaks_for(rec.submitter):
             raise PermissionDenied(f"only {rec.submitter}, who submitted {job_id}, sees them")
         if rec.output_key_id is None:
             return {}
-        key = load_data_key(session, room, rec.output_key_id)
-        files = {
-            o.name: read_blob(room, key, f"{job_id}/{o.name}", o.blob_name)
-            for o in session.scalars(
-                select(JobOutputRecord).where(JobOutputRecord.job_id == job_id)
-            )
-        }
+        files = read_outputs(room, job_id, releasable_only=False)
         record(
             session,
             at=room.clock(),

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from contracts import Role, check_may_receive
 from jobs import JobState
 from sealroom.errors import NotFound, PermissionDenied, WrongState
-from sealroom.service.actors import Actor
+from sealroom.service.actors import Actor, acting_party
 from sealroom.service.blobs import read_plain_blob
 from sealroom.service.context import Sealroom
-from sealroom.service.contracts import acting_party, show_contract
+from sealroom.service.contracts import show_contract
+from sealroom.service.job_records import load_job
 from sealroom.service.recording import record
 from sealroom.store.database import transaction
-from sealroom.store.job_records import JobRecord, ReleaseRecord
+from sealroom.store.job_records import ReleaseRecord
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,7 @@ class SealedResult:
 
 def download_result(room: Sealroom, actor: Actor, job_id: str) -> SealedResult:
     with transaction(room.sessions) as session:
-        rec = session.get(JobRecord, job_id)
-        if rec is None:
-            raise NotFound("job", job_id)
+        rec = load_job(session, job_id)
         view = show_contract(room, rec.contract_id, rec.contract_version)
         try:
             recipient, _ = acting_party(actor, view.contract, (Role.RECIPIENT,))

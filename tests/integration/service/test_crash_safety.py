@@ -130,6 +130,7 @@ def test_a_queued_job_survives_a_killed_worker_and_runs_once_on_restart(
 
 KILLED_RELEASE = """
 import os, signal, sys
+import sealroom.service.release as release
 import sealroom.service.reviews as reviews
 from jobs import Decision
 from sealroom.config import load_settings
@@ -137,11 +138,11 @@ from sandbox.docker_backend import LABEL
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
 
-real_write = reviews.write_plain_blob
+real_write = release.write_plain_blob
 def write_then_die(*args, **kwargs):
     name = real_write(*args, **kwargs)
     os.kill(os.getpid(), signal.SIGKILL)  # the sealed copy is on disk; nothing is committed
-reviews.write_plain_blob = write_then_die
+release.write_plain_blob = write_then_die
 room = Sealroom.open(load_settings(), lambda: "test-passphrase")
 reviews.vote(room, Actor("admin", True, "platform"), sys.argv[1], Decision.APPROVE)
 """

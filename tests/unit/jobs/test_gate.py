@@ -15,6 +15,9 @@ from contracts import (
     ContractRevoked,
     JobKind,
     JobKindNotAllowed,
+    PsiRevealMode,
+    PsiSetTooLarge,
+    PsiSetTooSmall,
     QuotaExhausted,
     RoleNotGranted,
     RunMode,
@@ -23,7 +26,7 @@ from contracts import (
 )
 from jobs.code import code_hash
 from jobs.errors import CodeNotApproved
-from jobs.gate import GateDecision, Submission, decide
+from jobs.gate import GateDecision, PsiAsk, Submission, decide
 from jobs.states import JobEvent
 
 from .conftest import NOW, load_example
@@ -149,3 +152,60 @@ def test_unapproved_code_may_still_run_in_debug_mode(contract: Contract, active:
 def test_without_code_review_any_code_may_run(active: Status) -> None:
     no_review = load_example(("code_review_required: true", "code_review_required: false"))
     assert gate(no_review, active, real_script(), approved=frozenset()).admitted
+
+
+def psi_run(
+    size: int, reveal: PsiRevealMode | None = PsiRevealMode.CARDINALITY, kind: JobKind = JobKind.PSI
+) -> Submission:
+    return Submission("j-5", "globex-uk", kind, RunMode.REAL, psi=PsiAsk(size, reveal))
+
+
+def test_a_psi_run_with_a_large_enough_partner_set_is_admitted(
+    contract: Contract, active: Status
+) -> None:
+    assert gate(contract, active, psi_run(100), approved=frozenset()).admitted
+    assert gate(contract, active, psi_run(100, None, JobKind.PSI_SUM)).admitted
+
+
+def test_a_tiny_partner_set_is_refused_as_a_membership_query(
+    contract: Contract, active: Status
+) -> None:
+    decision = gate(contract, active, psi_run(99))
+    assert isinstance(decision.refusal, PsiSetTooSmall)
+    assert decision.event is JobEvent.GATE_REFUSED
+    assert "needs a partner set of at least 100 identifiers, got 99" in decision.reason
+    assert "submit a larger set" in decision.reason
+    summing = gate(contract, active, psi_run(3, None, JobKind.PSI_SUM))
+    assert isinstance(summing.refusal, PsiSetTooSmall)
+
+
+def test_a_partner_set_over_the_cap_is_refused(active: Status) -> None:
+    psi_runs = "    min_intersection_size: 10\n    max_runs: 20\n  psi_sum:"
+    capped = load_example(
+        (psi_runs, psi_runs.replace("  psi_sum:", "    max_partner_set_size: 1000\n  psi_sum:"))
+    )
+    decision = gate(capped, active, psi_run(1001))
+    assert isinstance(decision.refusal, PsiSetTooLarge)
+    assert "takes at most 1,000 partner identifiers per run, got 1,001" in decision.reason
+
+
+def test_a_reveal_mode_the_contract_does_not_allow_is_refused(active: Status) -> None:
+    cardinality_only = load_example(
+        ("reveal: [cardinality, intersection]", "reveal: [cardinality]")
+    )
+    decision = gate(cardinality_only, active, psi_run(500, PsiRevealMode.INTERSECTION))
+    assert isinstance(decision.refusal, JobKindNotAllowed)
+    assert "allows psi in cardinality mode only, not intersection" in decision.reason
+
+
+def test_a_psi_run_must_name_its_reveal_mode(contract: Contract, active: Status) -> None:
+    decision = gate(contract, active, psi_run(500, None))
+    assert isinstance(decision.refusal, JobKindNotAllowed)
+    assert "must name its reveal mode" in decision.reason
+
+
+def test_the_contract_refuses_before_the_psi_rules_are_asked(
+    contract: Contract, active: Status
+) -> None:
+    decision = gate(contract, active, psi_run(99), runs_used={JobKind.PSI: 20})
+    assert isinstance(decision.refusal, QuotaExhausted)

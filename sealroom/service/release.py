@@ -1,0 +1,180 @@
+"""Release: what a full review quorum sets off for a job's checked outputs.
+
+One copy sealed to each recipient's key, the platform-signed receipt that
+names the code, inputs, outputs and approvals, and the export-ledger rows the
+cross-border rules count, all stored in the transaction that records the
+deciding vote, before the job reads ``released``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts import Contract, JobKind, LegalBasis, OutputClass, PsiRevealMode
+from jobs import (
+    ApprovalRecord,
+    InputVersion,
+    JobEvent,
+    Receipt,
+    ResultBundle,
+    Review,
+    assess_release,
+    export_events_for_release,
+    output_class_for,
+    output_digests,
+    release_recipients,
+    seal_result,
+    sign_receipt,
+)
+from jobs.ledger import ExportEvent
+from kms import PartyPublicKeys
+from sealroom.errors import NotFound
+from sealroom.service.blobs import sha256, write_plain_blob
+from sealroom.service.context import Sealroom
+from sealroom.service.contracts import show_contract
+from sealroom.service.datasets import show_dataset
+from sealroom.service.job_records import read_outputs, transition
+from sealroom.service.service_keys import load_service_key
+from sealroom.service.setup import PLATFORM
+from sealroom.store.job_records import ExportLedgerRecord, JobRecord, ReleaseRecord
+from sealroom.store.models import PartyRecord
+
+
+def release_result(
+    session: Session, room: Sealroom, rec: JobRecord, contract: Contract, review: Review
+) -> None:
+    """Releases the job's checked outputs, in the transaction of the deciding vote.
+
+    One sealed copy per recipient, the signed receipt and the export-ledger rows
+    (with their threshold warnings) are stored, then the job reads ``released``.
+    """
+    files = read_outputs(room, rec.job_id, releasable_only=True)
+    recipients = release_recipients(contract)
+    run = rec.run_record or {}
+    described = run.get("backend", {})
+    image = described.get("image") or f"runtime:{described.get('runtime_key', 'unknown')}"
+    inputs = tuple(
+        InputVersion(d.name, show_dataset(room, d.name).content_sha256) for d in contract.datasets
+    )
+    receipt = Receipt(
+        job_id=rec.job_id,
+        submitter=rec.submitter,
+        contract_id=contract.id,
+        contract_version=contract.version,
+        contract_hash=show_contract(room, contract.id, contract.version).contract_hash,
+        code_hash=rec.code_hash,
+        image_digest=str(image),
+        inputs=inputs,
+        outputs=output_digests(files),
+        approvals=tuple(ApprovalRecord(v.reviewer, v.at) for v in review.approvals),
+        checks_passed={
+            name: tuple(passed)
+            for name, passed in _checks_passed(rec.check_report).items()
+            if name in files
+        },
+        recipients=recipients,
+        released_at=room.clock(),
+        output_class=output_class_for_job(rec).value,
+    )
+    signed = sign_receipt(receipt, PLATFORM, load_service_key(session, room, PLATFORM))
+    receipt_bytes = signed.to_bytes()
+    public = {name: _public_keys(session, name) for name in recipients}
+    sealed = seal_result(ResultBundle(files, receipt_bytes), rec.job_id, public)
+    for recipient, blob in sealed.items():
+        session.add(
+            ReleaseRecord(
+                job_id=rec.job_id,
+                recipient=recipient,
+                blob_name=write_plain_blob(room, blob, f"result-{rec.job_id}-{recipient}"),
+                sealed_sha256=sha256(blob),
+                receipt=receipt_bytes,
+                released_at=receipt.released_at,
+            )
+        )
+    individuals = sum(show_dataset(room, d.name).row_count for d in contract.datasets)
+    history = [ledger_event(r) for r in session.scalars(select(ExportLedgerRecord))]
+    warnings: list[str] = []
+    for event in export_events_for_release(contract, receipt, individuals=individuals):
+        assessment = assess_release(history, event)
+        warnings.extend(w.message for w in assessment.warnings)
+        session.add(
+            ExportLedgerRecord(
+                released_at=event.released_at,
+                job_id=event.job_id,
+                contract_id=event.contract_id,
+                contract_version=event.contract_version,
+                processor=event.processor,
+                recipient=event.recipient,
+                recipient_country=event.recipient_country,
+                purpose=event.purpose,
+                data_categories=list(event.data_categories),
+                individuals=event.individuals,
+                personal_individuals=event.personal_individuals,
+                sensitive_individuals=event.sensitive_individuals,
+                important_data=event.important_data,
+                legal_basis=event.legal_basis.value,
+                required_path=assessment.required.value,
+                path_reason=assessment.reason,
+                warnings=[w.message for w in assessment.warnings],
+            )
+        )
+        history.append(event)
+    transition(
+        session,
+        room,
+        rec,
+        JobEvent.QUORUM_REACHED,
+        actor="sealroom",
+        role="release",
+        reason="the review quorum approved",
+        detail={
+            "recipients": list(recipients),
+            "outputs": sorted(files),
+            "receipt_sha256": sha256(receipt_bytes),
+            "ledger_warnings": warnings,
+        },
+    )
+
+
+def output_class_for_job(rec: JobRecord) -> OutputClass:
+    kind = JobKind(rec.kind)
+    if kind is JobKind.PSI:
+        # The run's protocol line names its reveal mode: "psi:<mode>:<key column>".
+        mode = rec.code.decode("utf-8", "replace").split(":")[1]
+        return output_class_for(kind, PsiRevealMode(mode))
+    return output_class_for(kind)
+
+
+def _checks_passed(report: dict[str, Any] | None) -> dict[str, list[str]]:
+    if not report:
+        return {}
+    return {str(f["name"]): [str(c) for c in f.get("passed", [])] for f in report["files"]}
+
+
+def _public_keys(session: Session, name: str) -> PartyPublicKeys:
+    party = session.get(PartyRecord, name)
+    if party is None:
+        raise NotFound("party", name, "the contract names a recipient the registry lacks")
+    return PartyPublicKeys(x25519=party.x25519_public, ed25519=party.ed25519_public)
+
+
+def ledger_event(row: ExportLedgerRecord) -> ExportEvent:
+    return ExportEvent(
+        released_at=row.released_at,
+        job_id=row.job_id,
+        contract_id=row.contract_id,
+        contract_version=row.contract_version,
+        processor=row.processor,
+        recipient=row.recipient,
+        recipient_country=row.recipient_country,
+        purpose=row.purpose,
+        data_categories=tuple(row.data_categories),
+        individuals=row.individuals,
+        personal_individuals=row.personal_individuals,
+        sensitive_individuals=row.sensitive_individuals,
+        important_data=row.important_data,
+        legal_basis=LegalBasis(row.legal_basis),
+    )
