@@ -11,7 +11,7 @@ import pytest
 
 from contracts import ActionKind
 from jobs.psi import IdentifierKind, normalise_identifier
-from jobs.psi.secretflow_process import engine_python
+from jobs.psi.secretflow.party_process import engine_python
 from sealroom.api import create_app
 from sealroom.client import Client, Partner
 from sealroom.data import customers_parquet
