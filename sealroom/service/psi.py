@@ -23,18 +23,9 @@ from uuid import uuid4
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from contracts import (
-    ContractError,
-    JobKind,
-    PsiRevealMode,
-    Role,
-    RunMode,
-    State,
-    check_psi_request,
-)
+from contracts import ContractError, JobKind, PsiRevealMode, Role, RunMode, State, check_psi_request
 from jobs import JobEvent, JobState, Submission, code_hash, decide
-from jobs.psi import IdentifierKind, MalformedMessage, PsiAbort
-from jobs.psi.owner import Finished
+from jobs.psi import Finished, IdentifierKind, MalformedMessage, PsiAbort
 from sealroom.errors import NotFound, PermissionDenied, WrongState
 from sealroom.service.actors import Actor
 from sealroom.service.blobs import new_data_key, sha256, write_blob

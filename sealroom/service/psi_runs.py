@@ -9,6 +9,7 @@ the run cleanly (``psi.fail_abandoned_runs``), and the partner starts again.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -100,4 +101,6 @@ class PsiRuns:
             self._closed = True
             held, self._runs = list(self._runs.values()), {}
         for each in held:
-            each.run.close()
+            # One run failing to close must not leave another's keys or party behind.
+            with contextlib.suppress(Exception):
+                each.run.close()
