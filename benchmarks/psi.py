@@ -70,7 +70,7 @@ from jobs.psi import (
     normalise_ids,
     normalise_rows,
 )
-from jobs.psi.secretflow_process import engine_python
+from jobs.psi.secretflow.party_process import engine_python
 from kms import load_party_key_file
 from sealroom.api import create_app
 from sealroom.api.loopback import serve_on_loopback
@@ -85,7 +85,6 @@ from sealroom.service.datasets import register_dataset
 from sealroom.service.parties import IssueKeys, add_party
 from sealroom.service.psi import make_shares_ahead
 from sealroom.service.psi_ahead import PsiAhead
-from sealroom.service.psi_runners import psi_runner
 from sealroom.service.setup import initialise
 from sealroom.service.tokens import issue_token
 
@@ -298,7 +297,7 @@ def through_sealroom(store: Store, engine: str, rows: int) -> Through:
             kinds=(JobKind.PSI_SUM,) if engine == "psi_sum" else (JobKind.PSI,),
         )
         ahead.wait()
-        runner = psi_runner(store.room)
+        runner = store.room.open_psi_runner()
         runner.map(len, [[0]] * runner.workers)
     with serve_on_loopback(create_app(store.room)) as url, PeakRss().sampling() as peak:
         reviewer = threading.Thread(

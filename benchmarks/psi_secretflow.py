@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/psi_secretflow.py --rows 1000000 --protocols rr22,kkrt,ecdh
 
-"raw" is spu alone: two ``secretflow_party.py`` processes started by hand on CSV files
+"raw" is spu alone: two ``jobs/psi/secretflow/party.py`` processes started by hand on CSV files
 written beforehand (TLS on, as in every run), timed from the start of both processes to
 the end of both. "engine" is ``jobs.psi.secretflow`` as Sealroom runs it on each side:
 private directories, identifier encoding, ephemeral certificates, the rendezvous
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from contracts import PsiRevealMode
 from jobs.psi import PsiLimits
 from jobs.psi.secretflow import LinkSettings, SecretflowEngine, free_port
-from jobs.psi.secretflow_process import PARTY_PROGRAM, encode_ids, engine_python
+from jobs.psi.secretflow.party_process import PARTY_PROGRAM, encode_ids, engine_python
 from kms.link_certificate import ephemeral_link_certificate
 
 

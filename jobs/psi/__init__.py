@@ -14,6 +14,11 @@ PSI (cardinality or intersection), engine chosen by the contract::
     outcome = partner.finish(setup, owner.process_request(request))
 
 PSI-sum: ``PsiSumPartner`` and ``PsiSumOwner``, four messages (see ``psi_sum``).
+
+The owner's side of a whole run, whatever the engine, as the service drives it:
+``owner_engine(contract, kind).open_run(...)`` gives an ``OwnerRun`` (``owner``).
+Where the per-element work runs: ``runners``; the secretflow engine: ``secretflow``.
+The primitives under the cores (``_hazmat``) are for the cores alone.
 """
 
 from jobs.psi.abort import PsiAbort
@@ -57,6 +62,7 @@ from jobs.psi.normalise import (
     normalise_rows,
 )
 from jobs.psi.openmined import BlindedOwnerSet, OpenMinedEngine, blind_owner_set
+from jobs.psi.owner import Finished, OwnerEngine, OwnerRun, owner_engine
 from jobs.psi.psi_sum import (
     MaskedSums,
     MaskedTotals,
@@ -69,14 +75,15 @@ from jobs.psi.psi_sum import (
     PsiSumResult,
     prepare_records,
 )
-from jobs.psi.secretflow import LinkReport, LinkSettings, SecretflowEngine, StagedSet
-from jobs.psi.sharding import InlineRunner, ProcessRunner, ShardRunner
+from jobs.psi.runners.sharding import InlineRunner, ProcessRunner, ShardRunner
+from jobs.psi.secretflow.engine import LinkReport, LinkSettings, SecretflowEngine, StagedSet
 
 __all__ = [
     "DEFAULT_SET_CAP",
     "BlindedOwnerSet",
     "EngineEnvironmentMissing",
     "EngineUnavailable",
+    "Finished",
     "IdentifierKind",
     "IdentifierListRejected",
     "InlineRunner",
@@ -95,9 +102,11 @@ __all__ = [
     "NormalisedIds",
     "NormalisedRows",
     "OpenMinedEngine",
+    "OwnerEngine",
     "OwnerPsiSession",
     "OwnerRecords",
     "OwnerReply",
+    "OwnerRun",
     "OwnerValues",
     "PartnerHello",
     "PartnerPsiSession",
@@ -127,5 +136,6 @@ __all__ = [
     "normalise_identifier",
     "normalise_ids",
     "normalise_rows",
+    "owner_engine",
     "prepare_records",
 ]

@@ -18,8 +18,8 @@ from contracts import PsiRevealMode
 from jobs.psi.engine import PsiOutcome, PsiRequest, PsiResponse, PsiSetup
 from jobs.psi.errors import EngineUnavailable, MalformedMessage
 from jobs.psi.limits import PsiLimits
+from jobs.psi.runners.sharding import InlineRunner, ShardRunner, chunked
 from jobs.psi.session import StepTracker
-from jobs.psi.sharding import InlineRunner, ShardRunner, chunked
 
 try:
     import private_set_intersection.python as _psi  # type: ignore[import-untyped, import-not-found, unused-ignore]

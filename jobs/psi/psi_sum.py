@@ -23,18 +23,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from jobs.psi import wire
-from jobs.psi.blinding import POINT_BYTES, Blinder, blind_chunk, hash_and_blind_chunk
-from jobs.psi.errors import MalformedMessage, ProtocolAborted, ValueNotRepresentable
-from jobs.psi.limits import PsiLimits
-from jobs.psi.paillier import (
+from jobs.psi._hazmat.blinding import POINT_BYTES, Blinder, blind_chunk, hash_and_blind_chunk
+from jobs.psi._hazmat.paillier import (
     OwnerPaillierKey,
     add_ciphertexts,
     encrypt_chunk,
     generate_owner_key,
     public_encrypt,
 )
+from jobs.psi.errors import MalformedMessage, ProtocolAborted, ValueNotRepresentable
+from jobs.psi.limits import PsiLimits
+from jobs.psi.runners.sharding import InlineRunner, ShardRunner, map_keyed
 from jobs.psi.session import StepTracker
-from jobs.psi.sharding import InlineRunner, ShardRunner, map_keyed
 
 CIPHERTEXT_BYTES = 512  # N² of a 2048-bit modulus
 MODULUS_BITS = 2048  # the wire widths below are fixed for this size

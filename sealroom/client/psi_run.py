@@ -33,8 +33,8 @@ from jobs.psi import (
 )
 from jobs.psi.abort import PsiAbort
 from jobs.psi.errors import MalformedMessage, SetTooLarge
+from jobs.psi.runners.sharding import InlineRunner, ProcessRunner, ShardRunner
 from jobs.psi.secretflow import LinkReport, LinkSettings, SecretflowEngine
-from jobs.psi.sharding import InlineRunner, ProcessRunner, ShardRunner
 from kms import PartyKeyPair
 
 PARTNER_SET_CAP = 10_000_000

@@ -6,6 +6,7 @@ the API and tests wire the same things in the same way, and tests inject a clock
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,10 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from kms import Keyring, PassphraseKeyring, Pkcs11Keyring
 from sealroom.config import Settings
 from sealroom.errors import ConfigError
+from sealroom.service.psi_runners import make_psi_runner
+from sealroom.service.psi_runs import PsiRuns
 from sealroom.store.database import create_store_engine, ensure_current, session_factory
 
 if TYPE_CHECKING:
-    from jobs.psi.sharding import ShardRunner
+    from jobs.psi.runners.sharding import ShardRunner
     from sealroom.service.psi_ahead import PsiAhead
 
 Clock = Callable[[], datetime]
@@ -39,10 +42,16 @@ class Sealroom:
     passphrase: PassphraseSource
     clock: Clock = utc_now
     _keyring: Keyring | None = field(default=None, repr=False)
-    # The PSI worker pool or Ray connection (``service.psi_runners``), made on first use.
+    # The PSI worker pool or Ray connection (``service.psi_runners``), made on first use
+    # by ``open_psi_runner``.
     psi_runner: ShardRunner | None = field(default=None, repr=False)
     # The owner's shares of next PSI runs, made ahead (``service.psi_ahead``); None: off.
     psi_ahead: PsiAhead | None = field(default=None, repr=False)
+    # The owner's open PSI runs; a copy of the room (``dataclasses.replace``) shares them.
+    psi_runs: PsiRuns = field(default_factory=PsiRuns, repr=False)
+    _runner_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def open(
@@ -63,7 +72,15 @@ class Sealroom:
             self._keyring = open_keyring(self.settings, self.passphrase, create=False)
         return self._keyring
 
+    def open_psi_runner(self) -> ShardRunner:
+        """The room's PSI runner, made on first use; request threads share it."""
+        with self._runner_lock:
+            if self.psi_runner is None:
+                self.psi_runner = make_psi_runner(self.settings)
+            return self.psi_runner
+
     def close(self) -> None:
+        self.psi_runs.close()
         ahead, self.psi_ahead = self.psi_ahead, None
         if ahead is not None:
             ahead.close()

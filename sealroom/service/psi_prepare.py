@@ -1,11 +1,10 @@
-"""The owner's side of a PSI run, prepared in the background while the partner works.
+"""The owner's share of one PSI run, made in the background while the partner works.
 
 Nothing the owner computes first depends on the partner's message: openmined's
-setup (the owner's set blinded under a fresh key) needs only the announced set
-size and mode, PSI-sum's records only the owner's own data. So a run starts that
-work when it opens, and the partner's first message finds it done (or waits for
-it). Kept per run in this process only, like the rest of the owner's state; a
-failed preparation raises where the run takes it, and fails the run there.
+setup (the owner's set blinded under a fresh key) needs only its own data, so do
+PSI-sum's records. So a run starts that work when it opens, and the partner's
+first message finds it done (or waits for it). A failed preparation raises where
+the run takes it, and fails the run there.
 """
 
 from __future__ import annotations
@@ -15,41 +14,42 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-_lock = threading.Lock()
-_PREPARING: dict[str, Future[Any]] = {}
 
+class PreparedShare:
+    """One run's share, being made in a thread of its own; taken once, or dropped."""
 
-def prepare_in_background(job_id: str, make: Callable[[], Any]) -> None:
-    future: Future[Any] = Future()
+    def __init__(self, make: Callable[[], Any], name: str = "psi-prepare") -> None:
+        self._future: Future[Any] | None = Future()
+        self._lock = threading.Lock()
+        threading.Thread(
+            target=self._run, args=(self._future, make), name=name, daemon=True
+        ).start()
 
-    def run() -> None:
+    @staticmethod
+    def _run(future: Future[Any], make: Callable[[], Any]) -> None:
         try:
             future.set_result(make())
         except Exception as error:  # handed to the run, which fails with it
             future.set_exception(error)
 
-    with _lock:
-        _PREPARING[job_id] = future
-    threading.Thread(target=run, name=f"psi-prepare-{job_id}", daemon=True).start()
+    def take(self) -> Any:
+        """The share, waiting for it; a second take finds nothing to take."""
+        with self._lock:
+            future, self._future = self._future, None
+        if future is None:
+            raise RuntimeError("this run's share was taken or dropped already")
+        return future.result()
 
+    def drop(self) -> None:
+        """Forgets a share not taken; a share still being made ends unused.
 
-def take_prepared(job_id: str) -> Any | None:
-    """The run's prepared owner side (waiting for it), once; None if none was started."""
-    with _lock:
-        future = _PREPARING.pop(job_id, None)
-    return None if future is None else future.result()
-
-
-def drop_prepared(job_id: str) -> None:
-    """Forgets a run's preparation (failed or stopped run); a running one ends unused.
-
-    What it made is closed if it can be (a secretflow set written to disk is
-    removed), now or as soon as it is made.
-    """
-    with _lock:
-        future = _PREPARING.pop(job_id, None)
-    if future is not None:
-        future.add_done_callback(_close_result)
+        What it made is closed if it can be (a secretflow set written to disk is
+        removed), now or as soon as it is made. Idempotent.
+        """
+        with self._lock:
+            future, self._future = self._future, None
+        if future is not None:
+            future.add_done_callback(_close_result)
 
 
 def _close_result(future: Future[Any]) -> None:

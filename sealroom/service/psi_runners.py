@@ -1,8 +1,8 @@
 """Where the owner's PSI work runs: a Ray cluster, local worker processes, or inline.
 
-One runner per Sealroom process, made on first use and closed with the room
-(``Sealroom.close``): starting a process pool or joining a cluster costs far more
-than a small run, so runs share it. The choice, from the settings:
+One runner per Sealroom process, made on first use (``Sealroom.open_psi_runner``)
+and closed with the room (``Sealroom.close``): starting a process pool or joining a
+cluster costs far more than a small run, so runs share it. The choice, from the settings:
 
 - ``ray_address`` set: a ``RayRunner`` on that cluster, which must be the owner's
   own (every task carries the owner's key with its chunk);
@@ -12,20 +12,20 @@ than a small run, so runs share it. The choice, from the settings:
 
 from __future__ import annotations
 
-import threading
+from typing import TYPE_CHECKING
 
-from jobs.psi.sharding import InlineRunner, ProcessRunner, ShardRunner
+from jobs.psi.runners.sharding import InlineRunner, ProcessRunner, ShardRunner
 from sealroom.config import Settings
-from sealroom.service.context import Sealroom
 
-_lock = threading.Lock()
+if TYPE_CHECKING:
+    from sealroom.service.context import Sealroom
 
 
 def make_psi_runner(settings: Settings) -> ShardRunner:
     """A new runner as the settings say; the caller closes it (if it has ``close``)."""
     if settings.ray_address:
         # Imported here: Ray is heavy, and only an owner with a cluster needs it.
-        from jobs.psi.ray_runner import RayRunner
+        from jobs.psi.runners.ray_runner import RayRunner
 
         return RayRunner(settings.ray_address)
     if settings.psi_workers > 1:
@@ -36,8 +36,5 @@ def make_psi_runner(settings: Settings) -> ShardRunner:
 
 
 def psi_runner(room: Sealroom) -> ShardRunner:
-    """The room's runner, made on first use; request threads share it."""
-    with _lock:
-        if room.psi_runner is None:
-            room.psi_runner = make_psi_runner(room.settings)
-        return room.psi_runner
+    """The room's runner, made on first use (``Sealroom.open_psi_runner``)."""
+    return room.open_psi_runner()

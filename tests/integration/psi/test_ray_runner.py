@@ -21,7 +21,7 @@ from jobs.psi import (
     PsiSumResult,
     ShardRunner,
 )
-from jobs.psi.ray_runner import RayRunner
+from jobs.psi.runners.ray_runner import RayRunner
 from tests.fixtures.ray import RayCluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.ray]

@@ -13,9 +13,9 @@ from contracts import PsiRevealMode
 from jobs.psi import ModeNotAllowed, PsiLimits
 from jobs.psi.errors import LinkFailed, LinkTimedOut
 from jobs.psi.secretflow import LinkSettings, SecretflowEngine, StagedSet
-from jobs.psi.secretflow_process import PYTHON_SETTING, engine_python
+from jobs.psi.secretflow.party_process import PYTHON_SETTING, engine_python
 from kms.link_certificate import ephemeral_link_certificate
-from sealroom.service.psi_prepare import drop_prepared, prepare_in_background
+from sealroom.service.psi_prepare import PreparedShare
 
 pytestmark = [pytest.mark.integration, pytest.mark.secretflow]
 
@@ -140,8 +140,7 @@ def test_a_staged_set_is_used_as_given_and_removed_when_its_run_is_dropped() -> 
         made.set()
         return kept[0]
 
-    prepare_in_background("j-dropped", stage)
-    drop_prepared("j-dropped")
+    PreparedShare(stage).drop()
     assert made.wait(30)
     deadline = time.monotonic() + 10
     while kept[0].party.directory.exists() and time.monotonic() < deadline:

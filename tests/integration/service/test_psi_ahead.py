@@ -120,4 +120,4 @@ def test_no_share_is_kept_for_a_dataset_above_the_bound(
     opened = psi.open_psi(
         room, PARTNER, "c-12", JobKind.PSI, partner_set_size=500, mode=PsiRevealMode.CARDINALITY
     )
-    assert not ahead.ready(key(JobKind.PSI)) and opened.job_id not in psi._NEXT_SHARES
+    assert not ahead.ready(key(JobKind.PSI)) and room.psi_runs.next_share(opened.job_id) is None

@@ -151,7 +151,7 @@ def test_a_partner_that_aborts_mid_protocol_ends_the_run_at_once(
         room, PARTNER, opened.job_id, PsiAbort(opened.job_id, "interrupted").to_bytes()
     )
     assert stopped.state is JobState.FAILED and stopped.message is None
-    assert opened.job_id not in psi._SESSIONS
+    assert opened.job_id not in room.psi_runs
     assert (
         "the partner stopped the run: interrupted" in job_status(room, ADMIN, opened.job_id).reason
     )
@@ -190,7 +190,7 @@ def test_a_partner_that_stops_mid_protocol_leaves_a_failed_run_and_no_state(
     assert psi.fail_stalled_runs(later) == [opened.job_id]
     view = job_status(room, ADMIN, opened.job_id)
     assert view.state is JobState.FAILED and "sent nothing for 10 minutes" in view.reason
-    assert opened.job_id not in psi._SESSIONS  # the owner's keys and ciphertexts are gone
+    assert opened.job_id not in room.psi_runs  # the owner's keys and ciphertexts are gone
     assert nothing_left_for(room, opened.job_id)
     assert events(room, "job.run_failed", opened.job_id)
     # A late message finds the run closed.

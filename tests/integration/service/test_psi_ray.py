@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 import ray
 
-from jobs.psi.ray_runner import RayRunner
+from jobs.psi.runners.ray_runner import RayRunner
 from kms import PartyKeyPair
 from sealroom.service.context import Sealroom
 from tests.fixtures.ray import RayCluster

@@ -7,7 +7,7 @@ import math
 import pytest
 from phe import paillier
 
-from jobs.psi.paillier import (
+from jobs.psi._hazmat.paillier import (
     OwnerEncryptor,
     OwnerPaillierKey,
     add_ciphertexts,

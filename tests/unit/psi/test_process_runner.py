@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from jobs.psi.sharding import ProcessRunner
+from jobs.psi.runners.sharding import ProcessRunner
 
 
 def test_workers_started_with_a_nice_value_run_at_that_priority() -> None:

@@ -31,8 +31,8 @@ from jobs.psi import (
     UnexpectedMessage,
     ValueNotRepresentable,
 )
-from jobs.psi.blinding import Blinder, hash_to_point
-from jobs.psi.paillier import OwnerPaillierKey, generate_owner_key
+from jobs.psi._hazmat.blinding import Blinder, hash_to_point
+from jobs.psi._hazmat.paillier import OwnerPaillierKey, generate_owner_key
 from tests.unit.psi.conftest import Overlap
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jobs.psi import InlineRunner, ProcessRunner
-from jobs.psi.ray_runner import RayClusterUnreachable, RayRunner
+from jobs.psi.runners.ray_runner import RayClusterUnreachable, RayRunner
 from sealroom.api.loopback import free_loopback_port
 from sealroom.config import Settings, load_settings
 from sealroom.errors import ConfigError

@@ -1,7 +1,7 @@
 """One secretflow party as a child process in the engine's own environment.
 
 The core never imports ``spu`` (it pins numpy<2); it writes the party's inputs into
-a private 0700 directory, starts ``secretflow_party.py`` under the engine's python,
+a private 0700 directory, starts ``party.py`` under the engine's python,
 and reads the result files back. The directory (identifiers, TLS key, result) is
 removed when the party is closed, whatever happened; a party that overruns its
 timeout, or whose run is aborted, is killed with its whole process group.
@@ -27,7 +27,7 @@ ENGINE = "secretflow"
 PYTHON_SETTING = "SEALROOM_SECRETFLOW_PYTHON"
 DEFAULT_PYTHON = Path("/var/lib/sealroom/engines/secretflow/bin/python")
 ENV_SCRIPT = "scripts/secretflow-env.sh"
-PARTY_PROGRAM = Path(__file__).with_name("secretflow_party.py")
+PARTY_PROGRAM = Path(__file__).with_name("party.py")
 ID_COLUMN = "id"
 ROW_COLUMN = "row"
 

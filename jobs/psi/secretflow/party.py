@@ -1,6 +1,6 @@
 """One party of a secretflow PSI run: the program that runs inside the engine's own env.
 
-It is started by ``jobs.psi.secretflow`` as ``<engine python> secretflow_party.py SPEC``
+It is started by ``jobs.psi.secretflow.party_process`` as ``<engine python> party.py SPEC``
 and uses the standard library and ``spu`` only, because it runs in the virtualenv
 that ``scripts/secretflow-env.sh`` builds (spu pins numpy<2; Sealroom's own env has
 numpy 2). It never imports Sealroom.
@@ -204,7 +204,7 @@ def _leave_link(exit_code: int) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: secretflow_party.py SPEC.json", file=sys.stderr)
+        print("usage: party.py SPEC.json", file=sys.stderr)
         return EXIT_BAD_SPEC
     try:
         run(Path(argv[1]))

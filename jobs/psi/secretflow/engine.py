@@ -9,8 +9,8 @@ rendezvous instead of data (``docs/protocols.md``, "secretflow")::
     partner: outcome = session.finish(setup, None)    the partner joins; spu runs
     owner:   owner.wait()                             the owner's side ends
 
-Both parties run ``secretflow_party.py`` in the engine's own environment
-(``secretflow_process``). Each side makes a fresh certificate per session and trusts
+Both parties run ``party.py`` in the engine's own environment
+(``party_process``). Each side makes a fresh certificate per session and trusts
 only the one the other side sent through the authenticated API. spu gives the
 receiver (the partner) the intersection itself and has no cardinality-only output,
 so this engine runs only in ``intersection`` mode.
@@ -29,7 +29,7 @@ from jobs.psi import wire
 from jobs.psi.engine import PsiOutcome, PsiRequest, PsiResponse, PsiSetup
 from jobs.psi.errors import LinkPortsExhausted, MalformedMessage, ModeNotAllowed
 from jobs.psi.limits import PsiLimits
-from jobs.psi.secretflow_process import ENGINE, PartyProcess, PartySpec
+from jobs.psi.secretflow.party_process import ENGINE, PartyProcess, PartySpec
 from jobs.psi.session import StepTracker
 from kms.link_certificate import LinkCertificate, ephemeral_link_certificate, is_certificate
 

@@ -1,0 +1,31 @@
+"""The ``secretflow`` engine: spu's PSI over a direct TLS link (``docs/protocols.md``).
+
+- ``engine``: the sessions and their link messages, in Sealroom's own environment;
+- ``party_process``: one party as a child process in the engine's environment;
+- ``party``: the program that child runs (standard library and ``spu`` only; it is
+  started by file path, never imported by Sealroom).
+"""
+
+from jobs.psi.secretflow.engine import (
+    PROTOCOLS,
+    LinkOffer,
+    LinkReport,
+    LinkSettings,
+    SecretflowEngine,
+    SecretflowOwnerSession,
+    SecretflowPartnerSession,
+    StagedSet,
+    free_port,
+)
+
+__all__ = [
+    "PROTOCOLS",
+    "LinkOffer",
+    "LinkReport",
+    "LinkSettings",
+    "SecretflowEngine",
+    "SecretflowOwnerSession",
+    "SecretflowPartnerSession",
+    "StagedSet",
+    "free_port",
+]
