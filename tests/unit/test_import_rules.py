@@ -172,3 +172,12 @@ def test_the_server_choice_check_sees_a_call_and_an_import() -> None:
     assert "chosen_server" in names_used("from sealroom.cli.remote import chosen_server")
     assert "chosen_server" in names_used("import sealroom.cli.remote as r\nr.chosen_server()")
     assert "chosen_server" not in names_used("from sealroom.cli.clients import client_for")
+
+
+@pytest.mark.parametrize("name", [n for n in shell_files() if n.startswith("sealroom/client/")])
+def test_the_client_needs_nothing_of_the_server(name: str) -> None:
+    # A partner abroad installs only the client extra: no store, no service, no web stack.
+    imported = dotted_imports((ROOT / name).read_text(encoding="utf-8"))
+    shell = {m for m in imported if m.startswith("sealroom.")}
+    bad = {m for m in shell if not m.startswith(("sealroom.client", "sealroom.errors"))}
+    assert not bad, f"{name} imports {sorted(bad)}, which the client extra does not install"
