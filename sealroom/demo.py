@@ -25,17 +25,18 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.rule import Rule
 
-from contracts import ActionKind, RunMode
+from contracts import ActionKind, RunMode, dump_contract_yaml
 from jobs import Decision, JobState, code_hash
 from jobs.psi import IdentifierKind, normalise_identifier
 from kms import PartyKeyPair, PartyPublicKeys, load_party_key_file
 from sealroom.api import create_app
+from sealroom.api.convert import contract_info, dataset_info
 from sealroom.api.loopback import serve_on_loopback
 from sealroom.audit import tree_head_to_json
 from sealroom.cli.audit_commands import audit_table
 from sealroom.cli.contract_commands import contract_table
 from sealroom.cli.dataset_commands import classification_table, human_bytes, summary_table
-from sealroom.cli.job_commands import check_report_table
+from sealroom.cli.job_tables import check_report_table
 from sealroom.client import Client, Partner, create_key_file, read_public_key_file
 from sealroom.client.psi_run import PartnerLearned
 from sealroom.config import load_settings
@@ -208,8 +209,8 @@ def _story_register(console: Console, room: Sealroom) -> None:
     console.print(Rule("Register and encrypt customers.parquet (owner: acme-cn)"))
     owner = Actor("acme-cn", False, None)
     view = register_dataset(room, owner, bundled_customers(), owner="acme-cn", name="customers")
-    console.print(summary_table(view))
-    console.print(classification_table(view))
+    console.print(summary_table(dataset_info(view), view.master_key_id))
+    console.print(classification_table(dataset_info(view)))
 
     console.print(Rule("Decrypt and verify"))
     checked = verify_dataset(room, "customers")
@@ -245,7 +246,8 @@ def _story_contract(console: Console, room: Sealroom, parties_dir: Path, partner
         f"globex-uk checked the contract's hash and its pinned key on its machine, signed "
         f"its acceptance there and sent it over HTTP: {accepted.state}"
     )
-    console.print(contract_table(show_contract(room, view.contract.id)))
+    shown = show_contract(room, view.contract.id)
+    console.print(contract_table(contract_info(shown, dump_contract_yaml(shown.contract))))
 
 
 def _story_audit(console: Console, room: Sealroom, out: Path) -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Iterable
 from datetime import datetime
 
 from kms import PartyPublicKeys
+from sealroom.audit import LoggedEvent, timeline_json_lines
 from sealroom.client.models import (
+    AuditEventInfo,
     ColumnInfo,
     ContractInfo,
     ContractPartyInfo,
@@ -17,6 +21,7 @@ from sealroom.client.models import (
     PartyInfo,
     PublicKeysInfo,
     ReviewInfo,
+    SealedResultInfo,
     StepInfo,
     StreamCapture,
     TokenInfo,
@@ -27,6 +32,7 @@ from sealroom.service.datasets import DatasetView
 from sealroom.service.jobs import JobLogs as JobLogsView
 from sealroom.service.jobs import JobView
 from sealroom.service.parties import PartyView
+from sealroom.service.results import SealedResult
 from sealroom.service.reviews import ReviewView
 from sealroom.service.tokens import TokenView
 
@@ -176,3 +182,19 @@ def logs_info(view: JobLogsView) -> JobLogs:
         stdout=StreamCapture(text=view.stdout, truncated=view.stdout_truncated),
         stderr=StreamCapture(text=view.stderr, truncated=view.stderr_truncated),
     )
+
+
+def sealed_result_info(sealed: SealedResult) -> SealedResultInfo:
+    return SealedResultInfo(
+        job_id=sealed.job_id,
+        recipient=sealed.recipient,
+        contract_id=sealed.contract_id,
+        contract_version=sealed.contract_version,
+        sealed=base64.b64encode(sealed.sealed).decode("ascii"),
+        receipt=base64.b64encode(sealed.receipt).decode("ascii"),
+    )
+
+
+def audit_event_infos(events: Iterable[LoggedEvent]) -> list[AuditEventInfo]:
+    """Events in the form of their JSON Lines export, which the API sends too."""
+    return [AuditEventInfo(**json.loads(line)) for line in timeline_json_lines(events)]

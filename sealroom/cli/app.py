@@ -18,11 +18,14 @@ from sandbox import SandboxError, effective_policy, report_backends
 from sealroom.cli.audit_commands import audit_app
 from sealroom.cli.contract_commands import contract_app
 from sealroom.cli.dataset_commands import dataset_app
-from sealroom.cli.job_commands import job_app, ledger_app, result_app, review_app, worker
+from sealroom.cli.job_commands import job_app
 from sealroom.cli.key_commands import keys_app
+from sealroom.cli.ledger_commands import ledger_app
 from sealroom.cli.party_commands import party_app
 from sealroom.cli.psi_commands import psi_app
 from sealroom.cli.remote import choose_server, invoked_command, refuse_remote
+from sealroom.cli.result_commands import result_app
+from sealroom.cli.review_commands import review_app
 from sealroom.cli.sandbox_commands import images_app, sandbox_app
 from sealroom.cli.serve_command import serve
 from sealroom.cli.session import (
@@ -33,6 +36,7 @@ from sealroom.cli.session import (
     settings,
 )
 from sealroom.cli.token_commands import token_app
+from sealroom.cli.worker_command import worker
 from sealroom.client.errors import ApiError
 from sealroom.doctor import examine
 from sealroom.errors import SealroomError

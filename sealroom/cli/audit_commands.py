@@ -25,17 +25,15 @@ from sealroom.audit import (
 )
 from sealroom.audit.events import parse_timestamp
 from sealroom.audit.timeline import TIMELINE_COLUMNS
-from sealroom.cli.remote import chosen_server, connected
-from sealroom.cli.session import console, note_runs_locally, opened
+from sealroom.cli.clients import client_for, note_runs_locally
+from sealroom.cli.session import console, opened
 from sealroom.client.models import AuditEventInfo
 from sealroom.service.audit_log import (
-    export_audit,
     platform_public_keys,
     prove_consistency,
     prove_event,
     read_public_key,
     sign_head,
-    timeline,
     verify_export,
 )
 
@@ -50,22 +48,9 @@ PublicKeyFile = Annotated[
 @audit_app.command("export")
 def export(out: Annotated[Path, typer.Option(help="Directory for the three files.")]) -> None:
     """Sign a fresh tree head and write the log, the head and the platform's public key."""
-    if (server := chosen_server()) is not None:
-        with connected(server) as client:
-            size = client.audit_export(out).tree_size
-        # The SDK writes the same three files under the same names as the local export.
-        log, head, key = (
-            out / n for n in ("audit-log.jsonl", "tree-head.json", "platform.pub.json")
-        )
-    else:
-        with opened() as room:
-            result = export_audit(room, out)
-        size, log, head, key = (
-            result.head_value.tree_size,
-            result.log,
-            result.head,
-            result.public_key,
-        )
+    with client_for() as client:
+        size = client.audit_export(out).tree_size
+    log, head, key = (out / n for n in ("audit-log.jsonl", "tree-head.json", "platform.pub.json"))
     console.print(f"exported {size} events to {log}")
     console.print(f"signed tree head: {head}; platform key: {key}")
     console.print(f"check it anywhere with `sealroom audit verify {log}`")
@@ -186,27 +171,16 @@ def show(
     def aware(moment: datetime | None) -> datetime | None:
         return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
-    if (server := chosen_server()) is not None:
-        with connected(server) as client:
-            found = client.audit_events(contract=contract, job=job, actor=actor, action=action)
-        start, end = aware(since), aware(until)
-        events = [
-            e
-            for e in map(logged_event, found)
-            if (start is None or e.event.timestamp >= start)
-            and (end is None or e.event.timestamp < end)
-        ]
-    else:
-        with opened() as room:
-            events = timeline(
-                room,
-                contract=contract,
-                job=job,
-                actor=actor,
-                action=action,
-                since=aware(since),
-                until=aware(until),
-            )
+    with client_for() as client:
+        found = client.audit_events(
+            contract=contract,
+            job=job,
+            actor=actor,
+            action=action,
+            since=aware(since),
+            until=aware(until),
+        )
+    events = [logged_event(info) for info in found]
     console.print(audit_table(events))
     if jsonl is not None:
         with jsonl.open("w", encoding="utf-8") as out:

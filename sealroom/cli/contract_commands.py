@@ -13,35 +13,18 @@ from contracts import (
     ActionKind,
     Contract,
     Role,
-    dump_contract_yaml,
     load_contract,
     load_signed_contract_file,
     verify_signed_contract,
 )
 from kms import PartyKeyPair, load_party_key_file
-from sealroom.api.convert import contract_info
-from sealroom.cli.remote import actor_of, check_acting_party, chosen_server, connected
-from sealroom.cli.session import (
-    ActingParty,
-    acting,
-    console,
-    note_runs_locally,
-    opened,
-    read_secret,
-)
-from sealroom.client import Client, Partner
+from sealroom.cli.clients import client_for, note_runs_locally
+from sealroom.cli.remote import actor_of
+from sealroom.cli.session import ActingParty, console, read_secret
 from sealroom.client.models import ContractInfo
+from sealroom.client.protocol import SealroomClient
 from sealroom.errors import PermissionDenied
-from sealroom.service.contracts import (
-    STEP_ROLES,
-    ContractView,
-    acting_party,
-    export_signed,
-    list_contracts,
-    propose_contract,
-    show_contract,
-    take_step,
-)
+from sealroom.service.contracts import STEP_ROLES, acting_party
 
 contract_app = typer.Typer(help="Data contracts and their signed approvals.", no_args_is_help=True)
 
@@ -57,19 +40,11 @@ def _keys(path: Path | None) -> PartyKeyPair | None:
     return load_party_key_file(path, read_secret("SEALROOM_KEY_PASSPHRASE", "Key file passphrase"))
 
 
-def as_info(view: ContractInfo | ContractView) -> ContractInfo:
-    """The API's form of a contract, whether read over HTTP or from the local store."""
-    if isinstance(view, ContractInfo):
-        return view
-    return contract_info(view, dump_contract_yaml(view.contract))
-
-
 def parsed(info: ContractInfo) -> Contract:
     return load_contract(info.document, f"{info.id} v{info.version}")
 
 
-def contract_table(view: ContractInfo | ContractView) -> Table:
-    info = as_info(view)
+def contract_table(info: ContractInfo) -> Table:
     validity = parsed(info).validity
     table = Table(show_header=False, title=f"Contract {info.id} v{info.version}: {info.title}")
     table.add_column("field", style="bold")
@@ -93,16 +68,9 @@ def contract_table(view: ContractInfo | ContractView) -> Table:
 @contract_app.command("propose")
 def propose(file: Path, as_party: ActingParty = None) -> None:
     """Propose a contract (owner or platform); parties' keys are pinned into it."""
-    view: ContractInfo | ContractView
-    if (server := chosen_server()) is not None:
-        with connected(server, as_party) as client:
-            view = client.propose_contract(file)
-    else:
-        with opened() as room:
-            view = propose_contract(
-                room, acting(room, as_party), file.read_text("utf-8"), file.name
-            )
-    console.print(contract_table(view))
+    with client_for(as_party) as client:
+        info = client.propose_contract(file)
+    console.print(contract_table(info))
 
 
 def _step(
@@ -113,44 +81,30 @@ def _step(
     version: int | None,
 ) -> None:
     keys = _keys(key_file)
-    if (server := chosen_server()) is not None:
-        with connected(server) as client:
-            info = _remote_step(client, action, contract_id, keys, as_party, version)
-        console.print(f"{info.id} v{info.version} is now [bold]{info.state}[/]")
-        return
-    with opened() as room:
-        view = take_step(
-            room, acting(room, as_party), contract_id, action, keys=keys, version=version
-        )
-    console.print(f"{view.ref} is now [bold]{view.state.value}[/]")
+    with client_for(as_party) as client:
+        info = _signed_step(client, action, contract_id, keys, version)
+    console.print(f"{parsed(info).ref} is now [bold]{info.state}[/]")
 
 
-def _remote_step(
-    client: Client,
+def _signed_step(
+    client: SealroomClient,
     action: ActionKind,
     contract_id: str,
     keys: PartyKeyPair | None,
-    as_party: str | None,
     version: int | None,
 ) -> ContractInfo:
-    """The same choice of party and role as the local path; the signature is made here."""
+    """The acting party's step, signed on this machine with its own key."""
     who = client.me()
-    check_acting_party(who, as_party)
     info = client.contract(contract_id, version)
-    party, role = acting_party(actor_of(who), parsed(info), STEP_ROLES[action])
+    contract = parsed(info)
+    party, role = acting_party(actor_of(who), contract, STEP_ROLES[action])
     if role is Role.PLATFORM:
-        # The platform's signing key never leaves the server: its staff ask it to sign.
+        # The platform's signing key never leaves the service: its staff ask it to sign.
         return client.platform_step(contract_id, action.value, version)
     if keys is None:
         raise PermissionDenied(
-            f"{party} signs its {action.value} of {info.id} v{info.version} with its own key: "
-            "pass --key-file"
+            f"{party} signs its {action.value} of {contract.ref} with its own key: pass --key-file"
         )
-    if role is Role.RECIPIENT:
-        partner = Partner(client, party, keys)
-        if action is ActionKind.ACCEPT:
-            return partner.accept(contract_id, version)
-        return partner.revoke(contract_id, version)
     return client.sign_step(contract_id, action, party=party, role=role, keys=keys, version=version)
 
 
@@ -196,18 +150,11 @@ def show(
     ] = None,
 ) -> None:
     """Parties, state, who signed, what is allowed."""
-    view: ContractInfo | ContractView
-    if (server := chosen_server()) is not None:
-        with connected(server) as client:
-            view = client.contract(contract_id, version)
-            if signed_out is not None:
-                client.signed_contract(contract_id, signed_out, version)
-    else:
-        with opened() as room:
-            view = show_contract(room, contract_id, version)
-            if signed_out is not None:
-                export_signed(room, contract_id, signed_out, version)
-    console.print(contract_table(view))
+    with client_for() as client:
+        info = client.contract(contract_id, version)
+        if signed_out is not None:
+            client.signed_contract(contract_id, signed_out, version)
+    console.print(contract_table(info))
     if signed_out is not None:
         console.print(
             f"signed contract written to {signed_out}: check it with "
@@ -218,12 +165,8 @@ def show(
 @contract_app.command("list")
 def list_() -> None:
     """Every contract, latest version, with its state."""
-    if (server := chosen_server()) is not None:
-        with connected(server) as client:
-            infos = client.contracts()
-    else:
-        with opened() as room:
-            infos = [as_info(v) for v in list_contracts(room)]
+    with client_for() as client:
+        infos = client.contracts()
     table = Table(title="Contracts")
     for column in ("id", "version", "title", "state", "owner", "recipients"):
         table.add_column(column)

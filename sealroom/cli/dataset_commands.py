@@ -8,18 +8,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sealroom.cli.remote import chosen_server, connected
-from sealroom.cli.session import ActingParty, acting, console, opened
+from sealroom.cli.clients import client_for
+from sealroom.cli.session import ActingParty, console, opened
 from sealroom.client.models import DatasetInfo
+from sealroom.client.protocol import DebugSampleInfo
 from sealroom.errors import ConfigError
-from sealroom.service.datasets import (
-    DatasetView,
-    list_datasets,
-    register_dataset,
-    show_dataset,
-    verify_dataset,
-)
-from sealroom.service.samples import list_debug_samples
+from sealroom.service.datasets import verify_dataset
 
 dataset_app = typer.Typer(help="Register and inspect encrypted datasets.", no_args_is_help=True)
 
@@ -43,15 +37,11 @@ def human_bytes(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-# The same tables for a dataset read from the local store and one read over the API.
-AnyDataset = DatasetInfo | DatasetView
-
-
-def label(view: AnyDataset) -> str:
+def label(view: DatasetInfo) -> str:
     return f"{view.name} v{view.version}"
 
 
-def classification_table(view: AnyDataset) -> Table:
+def classification_table(view: DatasetInfo) -> Table:
     table = Table(title=f"Dataset {label(view)}: columns and classification")
     for column in ("column", "type", "classification", "detected as", "confidence", "decided by"):
         table.add_column(column)
@@ -73,12 +63,8 @@ def classification_table(view: AnyDataset) -> Table:
     return table
 
 
-def _wrapped_under(view: AnyDataset) -> str:
-    # The master key's id stays on the server: the API does not publish it.
-    return f" (wrapped under {view.master_key_id})" if isinstance(view, DatasetView) else ""
-
-
-def summary_table(view: AnyDataset) -> Table:
+def summary_table(view: DatasetInfo, wrapping_key: str | None = None) -> Table:
+    """``wrapping_key``: the master key's id, where known (the API does not publish it)."""
     table = Table(show_header=False, title=f"Dataset {label(view)}")
     table.add_column("field", style="bold")
     table.add_column("value")
@@ -94,7 +80,11 @@ def summary_table(view: AnyDataset) -> Table:
         ("source size", human_bytes(view.source_bytes)),
         ("stored (canonical Parquet)", human_bytes(view.stored_bytes)),
         ("encryption", view.algorithm),
-        ("data key", view.data_key_id + _wrapped_under(view)),
+        (
+            "data key",
+            view.data_key_id
+            + (f" (wrapped under {wrapping_key})" if wrapping_key is not None else ""),
+        ),
         ("content sha256", view.content_sha256),
         ("registered by", view.registered_by),
     ):
@@ -118,37 +108,20 @@ def register(
     if algorithm not in (None, "aes-256-gcm", "sm4-gcm"):
         raise ConfigError(f"--algorithm {algorithm!r}: use aes-256-gcm or sm4-gcm")
     overrides = parse_overrides(classify or [])
-    view: AnyDataset
-    if (server := chosen_server()) is not None:
-        with connected(server, as_party) as client:
-            view = client.register_dataset(
-                file, owner=owner, name=name, classify=overrides, algorithm=algorithm
-            )
-    else:
-        with opened() as room:
-            view = register_dataset(
-                room,
-                acting(room, as_party),
-                file,
-                owner=owner,
-                name=name,
-                classify=overrides,
-                algorithm=algorithm,  # type: ignore[arg-type]
-            )
-    console.print(summary_table(view))
+    with client_for(as_party) as client:
+        view = client.register_dataset(
+            file, owner=owner, name=name, classify=overrides, algorithm=algorithm
+        )
+        wrapping_key = client.wrapping_key(view.name, view.version)
+    console.print(summary_table(view, wrapping_key))
     console.print(classification_table(view))
 
 
 @dataset_app.command("list")
 def list_() -> None:
     """List datasets (latest version of each)."""
-    views: list[AnyDataset]
-    if (server := chosen_server()) is not None:
-        with connected(server) as client:
-            views = list(client.datasets())
-    else:
-        with opened() as room:
-            views = list(list_datasets(room))
+    with client_for() as client:
+        views = client.datasets()
     table = Table(title="Datasets")
     for column in ("name", "version", "owner", "rows", "columns", "size", "encryption", "key"):
         table.add_column(column)
@@ -172,30 +145,29 @@ def show(
     version: Annotated[int | None, typer.Option(help="A version (default: latest).")] = None,
 ) -> None:
     """Schema, classification, row count, size and key id of a dataset; never its values."""
-    if (server := chosen_server()) is not None:
-        with connected(server) as client:
-            view = client.dataset(name, version)
-        console.print(summary_table(view))
-        console.print(classification_table(view))
-        return  # the debug samples have no endpoint: they stay on the server
-    with opened() as room:
-        local = show_dataset(room, name, version)
-        samples = list_debug_samples(room, name)
-    console.print(summary_table(local))
-    console.print(classification_table(local))
+    with client_for() as client:
+        view = client.dataset(name, version)
+        wrapping_key = client.wrapping_key(view.name, view.version)
+        samples = client.debug_samples(name)
+    console.print(summary_table(view, wrapping_key))
+    console.print(classification_table(view))
     if samples:
-        table = Table(title=f"Debug samples of {name} (masked, encrypted)")
-        for column in ("dataset version", "contract", "rows", "masking", "made"):
-            table.add_column(column)
-        for s in samples:
-            table.add_row(
-                str(s.dataset_version),
-                f"{s.contract_id} v{s.contract_version}",
-                str(s.rows),
-                ", ".join(f"{c}: {m}" for c, m in sorted(s.methods.items())),
-                f"{s.created_at:%Y-%m-%d %H:%M}",
-            )
-        console.print(table)
+        console.print(samples_table(name, samples))
+
+
+def samples_table(name: str, samples: list[DebugSampleInfo]) -> Table:
+    table = Table(title=f"Debug samples of {name} (masked, encrypted)")
+    for column in ("dataset version", "contract", "rows", "masking", "made"):
+        table.add_column(column)
+    for s in samples:
+        table.add_row(
+            str(s.dataset_version),
+            f"{s.contract_id} v{s.contract_version}",
+            str(s.rows),
+            ", ".join(f"{c}: {m}" for c, m in sorted(s.methods.items())),
+            f"{s.created_at:%Y-%m-%d %H:%M}",
+        )
+    return table
 
 
 @dataset_app.command("verify")

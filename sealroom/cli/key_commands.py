@@ -9,14 +9,8 @@ from typing import Annotated
 import typer
 
 from kms import generate_party_keys, save_party_key_file
-from sealroom.cli.session import (
-    ActingParty,
-    acting,
-    console,
-    note_runs_locally,
-    opened,
-    read_secret,
-)
+from sealroom.cli.clients import note_runs_locally
+from sealroom.cli.session import ActingParty, acting, console, opened, read_secret
 from sealroom.errors import AlreadyExists
 from sealroom.service.keys import backup_keys, restore_keys, rotate_master_key
 

@@ -10,19 +10,10 @@ import typer
 from rich.table import Table
 
 from kms import PartyPublicKeys
-from sealroom.api.convert import party_info
-from sealroom.cli.remote import chosen_server, connected
-from sealroom.cli.session import ActingParty, acting, console, opened, read_secret
+from sealroom.cli.clients import client_for
+from sealroom.cli.session import ActingParty, console, read_secret
 from sealroom.client.models import PartyInfo
 from sealroom.errors import ConfigError
-from sealroom.service.parties import (
-    IssueKeys,
-    PartyKind,
-    RegisterKeys,
-    add_party,
-    list_parties,
-    show_party,
-)
 
 party_app = typer.Typer(help="Organisations and the people acting for them.", no_args_is_help=True)
 
@@ -61,41 +52,32 @@ def add(
             "give exactly one of --issue-keys-to FILE (the platform issues the pair) or "
             "--public-keys FILE (the party registers its own)"
         )
-    party_kind: PartyKind = "person" if kind == "person" else "organisation"
-    if (server := chosen_server()) is not None:
-        if public_keys is None:
+    with client_for(as_party) as client:
+        if public_keys is not None:
+            view = client.add_party(
+                name,
+                load_public_keys(public_keys),
+                kind=kind,
+                organisation=org,
+                display_name=display_name,
+            )
+        elif not client.issues_key_pairs:
             raise ConfigError(
                 "with --server, register the party's own public keys (--public-keys FILE from "
                 "`sealroom keys generate`): the server never sends a private key over the network"
             )
-        with connected(server, as_party) as client:
-            view = client.add_party(
+        else:
+            assert issue_keys_to is not None
+            secret = read_secret("SEALROOM_KEY_PASSPHRASE", "Passphrase for the issued key file")
+            view = client.add_party_issuing_keys(
                 name,
-                load_public_keys(public_keys),
-                kind=party_kind,
+                issue_keys_to,
+                secret,
+                kind=kind,
                 organisation=org,
                 display_name=display_name,
             )
-        print_added(view)
-        return
-    keys: IssueKeys | RegisterKeys
-    if issue_keys_to is not None:
-        secret = read_secret("SEALROOM_KEY_PASSPHRASE", "Passphrase for the issued key file")
-        keys = IssueKeys(issue_keys_to, secret)
-    else:
-        assert public_keys is not None
-        keys = RegisterKeys(load_public_keys(public_keys))
-    with opened() as room:
-        added = add_party(
-            room,
-            acting(room, as_party),
-            name=name,
-            kind=party_kind,
-            keys=keys,
-            organisation=org,
-            display_name=display_name,
-        )
-    print_added(party_info(added))
+    print_added(view)
     if issue_keys_to is not None:
         console.print(
             f"its private keys are in {issue_keys_to}: hand the file over; no copy is kept"
@@ -125,24 +107,16 @@ def party_table(parties: list[PartyInfo]) -> Table:
 @party_app.command("list")
 def list_() -> None:
     """List the registered parties."""
-    if (server := chosen_server()) is not None:
-        with connected(server) as client:
-            parties = client.parties()
-    else:
-        with opened() as room:
-            parties = [party_info(p) for p in list_parties(room)]
+    with client_for() as client:
+        parties = client.parties()
     console.print(party_table(parties))
 
 
 @party_app.command("show")
 def show(name: str) -> None:
     """Show one party and its public key fingerprints."""
-    if (server := chosen_server()) is not None:
-        with connected(server) as client:
-            p = client.party(name)
-    else:
-        with opened() as room:
-            p = party_info(show_party(room, name))
+    with client_for() as client:
+        p = client.party(name)
     table = Table(show_header=False, title=f"Party {p.name}")
     table.add_column("field", style="bold")
     table.add_column("value")

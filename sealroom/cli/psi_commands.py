@@ -10,13 +10,11 @@ import typer
 
 from contracts import PsiRevealMode
 from kms import PartyKeyPair, load_party_key_file
-from sealroom.cli.remote import check_acting_party, chosen_server, connected
-from sealroom.cli.session import ActingParty, acting, console, opened, read_secret
+from sealroom.cli.clients import client_for
+from sealroom.cli.session import ActingParty, console, read_secret
 from sealroom.client import read_public_key_file
-from sealroom.client.psi_http import HttpPsiTransport
 from sealroom.client.psi_run import PartnerLearned, PsiTransport, run_psi, run_psi_sum
 from sealroom.errors import ConfigError
-from sealroom.service.psi_local import LocalPsiTransport
 
 psi_app = typer.Typer(help="Private set intersection, the partner's side.", no_args_is_help=True)
 
@@ -73,32 +71,18 @@ def run(
     keys = load_party_key_file(
         key_file, read_secret("SEALROOM_KEY_PASSPHRASE", "Key file passphrase")
     )
-    if (server := chosen_server()) is not None:
-        pinned = read_public_key_file(platform_key) if platform_key is not None else None
-        with connected(server) as client:
-            who = client.me()
-            check_acting_party(who, as_party)
-            learned = _run(
-                HttpPsiTransport(client, pinned),
-                contract,
-                raw,
-                mode,
-                keys,
-                who.organisation or who.party,
-                wait_seconds,
-            )
-    else:
-        with opened() as room:
-            actor = acting(room, as_party)
-            learned = _run(
-                LocalPsiTransport(room, actor),
-                contract,
-                raw,
-                mode,
-                keys,
-                actor.organisation or actor.name,
-                wait_seconds,
-            )
+    pinned = read_public_key_file(platform_key) if platform_key is not None else None
+    with client_for(as_party) as client:
+        who = client.me()
+        learned = _run(
+            client.psi_transport(pinned),
+            contract,
+            raw,
+            mode,
+            keys,
+            who.organisation or who.party,
+            wait_seconds,
+        )
     print_learned(learned)
     if learned.matched_ids is not None and out is not None:
         out.write_text("\n".join(learned.matched_ids) + "\n", encoding="utf-8")

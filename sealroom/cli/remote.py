@@ -1,8 +1,9 @@
 """`--server URL`: the commands that have an API endpoint go through the SDK instead.
 
-The choice is made once, in the app's callback, and read by each command: with
-a server, a command talks HTTP with the caller's own token and never opens a
-local store (``opened`` refuses), so a partner abroad needs no data directory.
+The choice is made once, in the app's callback, and read by the chooser
+(``sealroom.cli.clients``) alone: with a server, a command talks HTTP with the
+caller's own token and never opens a local store (``opened`` refuses), so a
+partner abroad needs no data directory.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from sealroom.cli.remote import chosen_server, refuse_remote
+from sealroom.cli.remote import refuse_remote
 from sealroom.config import Settings, load_settings
 from sealroom.errors import ConfigError
 from sealroom.service.actors import Actor, resolve_actor
@@ -50,10 +50,15 @@ def settings() -> Settings:
     return load_settings()
 
 
+def open_store() -> Sealroom:
+    return Sealroom.open(settings(), master_passphrase)
+
+
 @contextmanager
 def opened() -> Iterator[Sealroom]:
+    """The local store, for commands that work only on it."""
     refuse_remote()  # with --server, nothing may fall back to a local store unnoticed
-    room = Sealroom.open(settings(), master_passphrase)
+    room = open_store()
     try:
         yield room
     finally:
@@ -63,12 +68,3 @@ def opened() -> Iterator[Sealroom]:
 def acting(room: Sealroom, name: str | None) -> Actor:
     with room.sessions() as session:
         return resolve_actor(session, name)
-
-
-def note_runs_locally() -> None:
-    """For commands that need no store: they run here, whatever the server."""
-    server = chosen_server()
-    if server is not None:
-        err_console.print(
-            f"note: `{server.command}` runs on this machine; --server {server.url} is not used"
-        )

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from sealroom.api.convert import token_info
-from sealroom.cli.remote import chosen_server, connected
-from sealroom.cli.session import ActingParty, acting, console, opened
-from sealroom.client.models import IssuedTokenInfo
-from sealroom.service.tokens import DEFAULT_SCOPES, SCOPES, issue_token, list_tokens, revoke_token
+from sealroom.cli.clients import client_for
+from sealroom.cli.session import ActingParty, console
+from sealroom.service.tokens import DEFAULT_SCOPES, SCOPES
 
 token_app = typer.Typer(
     help="API tokens: per party, scoped, expiring, revocable.", no_args_is_help=True
@@ -32,20 +29,8 @@ def issue(
 ) -> None:
     """Issue a token; its secret is printed once and only its hash is kept."""
     scopes = list(scope or DEFAULT_SCOPES)
-    if (server := chosen_server()) is not None:
-        with connected(server, as_party) as client:
-            issued = client.issue_token(party, scopes, label=label, days=days)
-    else:
-        with opened() as room:
-            made = issue_token(
-                room,
-                acting(room, as_party),
-                party=party,
-                scopes=scopes,
-                label=label,
-                lifetime=timedelta(days=days),
-            )
-            issued = IssuedTokenInfo(token=made.token, info=token_info(made.view, room.clock()))
+    with client_for(as_party) as client:
+        issued = client.issue_token(party, scopes, label=label, days=days)
     view = issued.info
     console.print(
         f"token {view.token_id} for [bold]{view.party}[/] ({', '.join(view.scopes)}), "
@@ -61,13 +46,8 @@ def list_(
     as_party: ActingParty = None,
 ) -> None:
     """Every token with its party, scopes and state (never a secret)."""
-    if (server := chosen_server()) is not None:
-        with connected(server, as_party) as client:
-            tokens = client.tokens(party)
-    else:
-        with opened() as room:
-            now = room.clock()
-            tokens = [token_info(t, now) for t in list_tokens(room, acting(room, as_party), party)]
+    with client_for(as_party) as client:
+        tokens = client.tokens(party)
     table = Table(title="API tokens")
     for column in ("id", "party", "scopes", "state", "expires (UTC)", "last used", "label"):
         table.add_column(column)
@@ -87,10 +67,6 @@ def list_(
 @token_app.command("revoke")
 def revoke(token_id: str, as_party: ActingParty = None) -> None:
     """Revoke a token at once; requests with it are refused from now on."""
-    if (server := chosen_server()) is not None:
-        with connected(server, as_party) as client:
-            view = client.revoke_token(token_id)
-    else:
-        with opened() as room:
-            view = token_info(revoke_token(room, acting(room, as_party), token_id), room.clock())
+    with client_for(as_party) as client:
+        view = client.revoke_token(token_id)
     console.print(f"token {view.token_id} of {view.party} is revoked")

@@ -8,6 +8,9 @@ database, web framework or data libraries.
     client = Client(url, token=token)
     partner = Partner.from_key_file(client, "globex-uk", Path("globex.key"), passphrase)
     partner.accept("c-12")
+
+``SealroomClient`` is what the command line asks of either side: this ``Client``
+or the local store's ``sealroom.local.LocalClient``.
 """
 
 from sealroom.client.client import Client, ContractMismatch
@@ -33,6 +36,7 @@ from sealroom.client.models import (
     WhoAmI,
 )
 from sealroom.client.partner import Partner, create_key_file, read_public_key_file
+from sealroom.client.protocol import SealroomClient
 
 __all__ = [
     "ApiError",
@@ -49,6 +53,7 @@ __all__ = [
     "Partner",
     "PartyInfo",
     "RateLimited",
+    "SealroomClient",
     "ServerFault",
     "ServerUnreachable",
     "TokenInfo",

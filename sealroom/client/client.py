@@ -21,7 +21,7 @@ from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
@@ -74,6 +74,10 @@ from sealroom.client.models import (
     TokenInfo,
     WhoAmI,
 )
+from sealroom.client.protocol import DebugSampleInfo
+
+if TYPE_CHECKING:
+    from sealroom.client.psi_run import PsiTransport
 
 M = TypeVar("M")
 UPLOAD_TYPES = {".parquet": "application/vnd.apache.parquet", ".csv": "text/csv"}
@@ -94,7 +98,15 @@ class ContractMismatch(ApiError):
 
 
 class Client:
-    """A connection to one Sealroom server, acting with one API token."""
+    """A connection to one Sealroom server, acting with one API token.
+
+    It answers ``SealroomClient`` (``sealroom.client.protocol``), as the local store does.
+    """
+
+    # The API lists jobs per contract, for those who follow it.
+    lists_every_job = False
+    # A server never sends a private key over the network.
+    issues_key_pairs = False
 
     def __init__(
         self,
@@ -216,6 +228,24 @@ class Client:
         )
         return self._post("/v1/parties", PartyInfo, body)
 
+    def add_party_issuing_keys(
+        self,
+        name: str,
+        key_file: Path,
+        passphrase: str,
+        *,
+        kind: str = "organisation",
+        organisation: str | None = None,
+        display_name: str = "",
+    ) -> PartyInfo:
+        """Refused: a server never sends a private key over the network."""
+        raise ApiError(
+            f"{self.base_url} issues no key pairs: the server never sends a private key over "
+            f"the network; {name} generates its own (`sealroom keys generate`) and you "
+            "register the public half with add_party",
+            0,
+        )
+
     # -- tokens ---------------------------------------------------------------
 
     def issue_token(
@@ -274,6 +304,14 @@ class Client:
             timeout=httpx.Timeout(300.0, connect=5.0),
         )
         return DatasetInfo.model_validate(response.json())
+
+    def wrapping_key(self, name: str, version: int) -> str | None:
+        """None: the master key's id stays on the server (the API does not publish it)."""
+        return None
+
+    def debug_samples(self, dataset: str) -> list[DebugSampleInfo]:
+        """None listed: the debug samples have no endpoint; they stay on the server."""
+        return []
 
     def _chunks(self, path: Path, size: int, label: str) -> Iterator[bytes]:
         with path.open("rb") as source, self._bar() as bar:
@@ -423,6 +461,12 @@ class Client:
     def jobs(self, contract_id: str) -> list[JobInfo]:
         return self._list(f"/v1/contracts/{_seg(contract_id)}/jobs", JobInfo)
 
+    def every_job(self) -> list[JobInfo]:
+        """Refused: the API lists jobs per contract (``jobs``), for those who follow it."""
+        raise ApiError(
+            "the API lists jobs per contract, for those who follow it: call jobs(contract_id)", 0
+        )
+
     def job(self, job_id: str) -> JobInfo:
         return self._get(f"/v1/jobs/{_seg(job_id)}", JobInfo)
 
@@ -458,6 +502,14 @@ class Client:
                 if self._progress:
                     status.update(f"{job_id} is {info.state}")
                 time.sleep(poll)
+
+    def wait_for_submitted(self, job_id: str) -> JobInfo:
+        """A job just submitted, once the server's worker has run it."""
+        return self.wait_for_job(job_id)
+
+    def sample_drift(self, job_id: str) -> dict[str, list[str]]:
+        """None: the sample-drift findings are in the run record, kept on the server."""
+        return {}
 
     def reviews(self) -> list[JobInfo]:
         return self._list("/v1/reviews", JobInfo)
@@ -503,6 +555,12 @@ class Client:
         )
         return None if response.status_code == 204 else response.content
 
+    def psi_transport(self, platform_key: PartyPublicKeys | None = None) -> PsiTransport:
+        """PSI over this connection; ``platform_key`` pinned, else the one the server publishes."""
+        from sealroom.client.psi_http import HttpPsiTransport  # noqa: PLC0415 (the psi extra)
+
+        return HttpPsiTransport(self, platform_key)
+
     # -- audit ----------------------------------------------------------------
 
     def audit_export(self, out_dir: Path) -> AuditExportInfo:
@@ -521,9 +579,15 @@ class Client:
         actor: str | None = None,
         action: str | None = None,
         job: str | None = None,
-        limit: int = 1000,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
     ) -> list[AuditEventInfo]:
-        return self._list(
+        """The newest ``limit`` events (the server's default: 1000) matching the filters.
+
+        The API filters by time on this side: ``since`` inclusive, ``until`` not.
+        """
+        found = self._list(
             "/v1/audit/events",
             AuditEventInfo,
             contract=contract,
@@ -532,6 +596,17 @@ class Client:
             job=job,
             limit=limit,
         )
+        return [
+            e
+            for e in found
+            if (since is None or _moment(e.timestamp) >= since)
+            and (until is None or _moment(e.timestamp) < until)
+        ]
+
+
+def _moment(timestamp: str) -> datetime:
+    """An event's time as the log writes it (``2026-11-23T08:00:00.000000Z``)."""
+    return datetime.fromisoformat(timestamp).astimezone(UTC)
 
 
 def write_files(out_dir: Path, files: dict[str, bytes]) -> None:

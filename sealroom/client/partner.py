@@ -9,14 +9,13 @@ from its key file into this process and go nowhere else.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from contracts import ActionKind, PsiRevealMode, Role
-from jobs import OpenedResult, open_result
+from jobs import OpenedResult
 from kms import (
     PartyKeyPair,
     PartyPublicKeys,
@@ -24,8 +23,9 @@ from kms import (
     load_party_key_file,
     save_party_key_file,
 )
-from sealroom.client.client import Client, write_files
+from sealroom.client.client import Client
 from sealroom.client.models import ContractInfo
+from sealroom.client.results import keep_result
 
 if TYPE_CHECKING:
     from sealroom.client.psi_run import PartnerLearned
@@ -104,17 +104,9 @@ class Partner:
         """
         sealed = self.client.sealed_result(job_id)
         platform = platform_key or self._published_platform_key()
-        opened = open_result(
-            base64.b64decode(sealed.sealed),
-            job_id=job_id,
-            recipient=self.party,
-            keys=self._keys,
-            platform_key=platform.ed25519,
+        return keep_result(
+            sealed, recipient=self.party, keys=self._keys, platform=platform, out_dir=out_dir
         )
-        write_files(out_dir, dict(opened.files))
-        (out_dir / "receipt.json").write_bytes(opened.receipt_bytes)
-        (out_dir / "platform.pub.json").write_text(json.dumps(platform.to_json()), encoding="utf-8")
-        return opened
 
     def _published_platform_key(self) -> PartyPublicKeys:
         keys = self.client.party("platform").public_keys

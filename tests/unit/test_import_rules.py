@@ -94,3 +94,90 @@ def test_allowed_imports_pass() -> None:
 
 def test_every_room_has_source_files() -> None:
     assert {room for room, _ in room_files()} == PROJECT
+
+
+# The API's wire conversions belong to the server and to the local client, which
+# answers the same protocol in-process; the command line reaches either through
+# the client protocol and never through the API package.
+MAY_IMPORT_THE_API = ("sealroom/api/", "sealroom/local/")
+MAY_IMPORT_THE_API_FILES = {"sealroom/cli/serve_command.py", "sealroom/demo.py"}
+# Only the chooser looks at `--server`; remote.py is where the choice is kept.
+MAY_READ_THE_SERVER_CHOICE = {"sealroom/cli/clients.py", "sealroom/cli/remote.py"}
+
+
+def dotted_imports(source: str) -> set[str]:
+    """Every module imported, in full (``from sealroom import api`` counts as sealroom.api)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def imports_the_api(source: str) -> bool:
+    return any(m == "sealroom.api" or m.startswith("sealroom.api.") for m in dotted_imports(source))
+
+
+def names_used(source: str) -> set[str]:
+    tree = ast.parse(source)
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    used |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            used.update(alias.name for alias in node.names)
+    return used
+
+
+def shell_files() -> list[str]:
+    return [path.relative_to(ROOT).as_posix() for path in sorted((ROOT / "sealroom").rglob("*.py"))]
+
+
+@pytest.mark.parametrize("name", shell_files())
+def test_only_the_server_and_the_local_client_import_the_api(name: str) -> None:
+    if name.startswith(MAY_IMPORT_THE_API) or name in MAY_IMPORT_THE_API_FILES:
+        return
+    assert not imports_the_api((ROOT / name).read_text(encoding="utf-8")), (
+        f"{name} imports sealroom.api: ask the client protocol (sealroom.client.protocol) instead"
+    )
+
+
+@pytest.mark.parametrize("name", [n for n in shell_files() if n.startswith("sealroom/cli/")])
+def test_no_command_module_branches_on_the_server_choice(name: str) -> None:
+    if name in MAY_READ_THE_SERVER_CHOICE:
+        return
+    assert "chosen_server" not in names_used((ROOT / name).read_text(encoding="utf-8")), (
+        f"{name} reads the server choice: take a client from sealroom.cli.clients.client_for"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from sealroom.api.convert import job_info", True),
+        ("from sealroom import api", True),
+        ("import sealroom.api", True),
+        ("def f():\n    from sealroom.api import create_app", True),
+        ("from sealroom.apiary import x", False),
+        ("from sealroom.client import Client", False),
+    ],
+)
+def test_the_api_import_check_sees_each_form(source: str, expected: bool) -> None:
+    assert imports_the_api(source) is expected
+
+
+def test_the_server_choice_check_sees_a_call_and_an_import() -> None:
+    assert "chosen_server" in names_used("from sealroom.cli.remote import chosen_server")
+    assert "chosen_server" in names_used("import sealroom.cli.remote as r\nr.chosen_server()")
+    assert "chosen_server" not in names_used("from sealroom.cli.clients import client_for")
+
+
+@pytest.mark.parametrize("name", [n for n in shell_files() if n.startswith("sealroom/client/")])
+def test_the_client_needs_nothing_of_the_server(name: str) -> None:
+    # A partner abroad installs only the client extra: no store, no service, no web stack.
+    imported = dotted_imports((ROOT / name).read_text(encoding="utf-8"))
+    shell = {m for m in imported if m.startswith("sealroom.")}
+    bad = {m for m in shell if not m.startswith(("sealroom.client", "sealroom.errors"))}
+    assert not bad, f"{name} imports {sorted(bad)}, which the client extra does not install"

@@ -16,10 +16,10 @@ from kms import PartyKeyPair
 from sealroom.client.psi_run import PartnerLearned, run_psi
 from sealroom.data import customers_parquet
 from sealroom.datasets.synthetic import partner_ids
+from sealroom.local.psi_transport import LocalPsiTransport
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
 from sealroom.service.jobs import list_jobs
-from sealroom.service.psi_local import LocalPsiTransport
 from sealroom.service.reviews import vote
 
 from .conftest import OWNER, PARTNER

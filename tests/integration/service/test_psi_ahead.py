@@ -14,11 +14,11 @@ from jobs.psi import BlindedOwnerSet, OwnerRecords
 from kms import PartyKeyPair
 from sealroom.client.psi_run import run_psi_sum
 from sealroom.data import customers_parquet
+from sealroom.local.psi_transport import LocalPsiTransport
 from sealroom.service import psi
 from sealroom.service.context import Sealroom
 from sealroom.service.datasets import register_dataset
 from sealroom.service.psi_ahead import PsiAhead, ShareKey
-from sealroom.service.psi_local import LocalPsiTransport
 
 from .conftest import ADMIN, OWNER, PARTNER
 from .psi_story import (

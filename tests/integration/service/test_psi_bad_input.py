@@ -32,10 +32,10 @@ from sealroom.client.psi_run import run_psi
 from sealroom.data import customers_parquet
 from sealroom.datasets.synthetic import partner_ids
 from sealroom.errors import WrongState
+from sealroom.local.psi_transport import LocalPsiTransport
 from sealroom.service import psi
 from sealroom.service.context import Sealroom
 from sealroom.service.jobs import job_status, list_jobs
-from sealroom.service.psi_local import LocalPsiTransport
 from sealroom.store.job_records import JobOutputRecord, ReleaseRecord
 
 from .conftest import ADMIN, OWNER, PARTNER

@@ -13,9 +13,9 @@ from jobs.psi import IdentifierKind, normalise_identifier
 from kms import PartyKeyPair
 from sealroom.client.psi_run import PartnerLearned, run_psi, run_psi_sum
 from sealroom.data import customers_parquet
+from sealroom.local.psi_transport import LocalPsiTransport
 from sealroom.service.context import Sealroom
 from sealroom.service.jobs import list_jobs
-from sealroom.service.psi_local import LocalPsiTransport
 
 from .conftest import ADMIN, OWNER, PARTNER
 from .psi_story import OVERLAP, approve_when_waiting, cardinality_run, partner_list, spend_of

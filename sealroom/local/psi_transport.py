@@ -1,8 +1,9 @@
-"""The partner's PSI transport when the partner's client and the store share a process.
+"""The partner's PSI transport when the partner's side and the store share a process.
 
-Used by the embedded command line and the tests; over the network the partner's
-client uses the REST API instead. Either way the partner's side only ever sends
-and receives protocol messages and its sealed result.
+Used by the local client (the command line without ``--server``) and the tests;
+over the network the partner's side uses the REST API instead
+(``sealroom.client.psi_http``). Either way it only ever sends and receives
+protocol messages and its sealed result.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sealroom.service.results import download_result
 
 
 class LocalPsiTransport:
+    """``PsiTransport`` of ``sealroom.client.psi_run`` over service calls, as ``actor``."""
+
     def __init__(self, room: Sealroom, actor: Actor) -> None:
         self._room = room
         self._actor = actor

@@ -1,0 +1,78 @@
+"""`sealroom result download|verify`: a released result, opened and checked by its recipient."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jobs import verify_receipt
+from kms import PartyPublicKeys, load_party_key_file
+from sealroom.cli.clients import client_for, note_runs_locally
+from sealroom.cli.session import ActingParty, console, read_secret
+from sealroom.client import read_public_key_file
+from sealroom.client.results import keep_result
+from sealroom.service.audit_log import read_public_key
+
+result_app = typer.Typer(help="Download and verify released results.", no_args_is_help=True)
+
+
+@result_app.command("download")
+def result_download(
+    job_id: str,
+    key_file: Annotated[Path, typer.Option(help="Your private key file.")],
+    out: Annotated[Path, typer.Option(help="Directory for the files and the receipt.")],
+    platform_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="The platform's public key file you obtained out of band (pinned); "
+            "default: the key the server or store holds."
+        ),
+    ] = None,
+    as_party: ActingParty = None,
+) -> None:
+    """Download the copy sealed to you, open it with your key and verify its receipt."""
+    keys = load_party_key_file(
+        key_file, read_secret("SEALROOM_KEY_PASSPHRASE", "Key file passphrase")
+    )
+    pinned = read_public_key_file(platform_key) if platform_key is not None else None
+    with client_for(as_party) as client:
+        # The copy is sealed to the recipient the acting party speaks for: itself or its
+        # organisation, as the store decided.
+        sealed = client.sealed_result(job_id)
+        published = client.party("platform").public_keys
+    platform = pinned or PartyPublicKeys.from_json(published.model_dump())
+    opened_result = keep_result(
+        sealed, recipient=sealed.recipient, keys=keys, platform=platform, out_dir=out
+    )
+    console.print(
+        f"[green]ok[/] {len(opened_result.files)} file(s) in {out}, receipt verified: "
+        f"approved by {', '.join(a.reviewer for a in opened_result.receipt.approvals)}"
+    )
+
+
+@result_app.command("verify")
+def result_verify(
+    directory: Path,
+    platform_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="The platform's public key file (default: platform.pub.json in DIRECTORY)."
+        ),
+    ] = None,
+) -> None:
+    """Offline: the receipt's signature, and every file against the hashes it lists."""
+    note_runs_locally()
+    receipt_bytes = (directory / "receipt.json").read_bytes()
+    files = {
+        p.name: p.read_bytes()
+        for p in directory.iterdir()
+        if p.is_file() and p.name not in ("receipt.json", "platform.pub.json")
+    }
+    key = read_public_key(platform_key or directory / "platform.pub.json")
+    receipt = verify_receipt(receipt_bytes, platform_key=key, outputs=files)
+    console.print(
+        f"[green]ok[/] receipt for {receipt.job_id} under {receipt.contract_id} "
+        f"v{receipt.contract_version}: signature and {len(files)} file hash(es) verify"
+    )

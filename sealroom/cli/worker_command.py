@@ -1,0 +1,29 @@
+"""`sealroom worker`: runs the queued jobs of the store on this machine."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from sealroom.cli.session import console, opened
+from sealroom.service.job_runner import recover_jobs, run_next_job
+
+
+def worker(
+    once: Annotated[bool, typer.Option(help="Process the queue once and stop.")] = False,
+    poll: Annotated[float, typer.Option(help="Seconds between looks at the queue.")] = 2.0,
+) -> None:
+    """Run queued jobs; on start, recover jobs a killed worker left running."""
+    with opened() as room:
+        for item in recover_jobs(room):
+            console.print(f"recovered {item.job_id}: {item.event} ({item.reason})")
+        while True:
+            view = run_next_job(room)
+            if view is not None:
+                console.print(f"{view.job_id}: {view.state.value} {view.reason}")
+                continue
+            if once:
+                return
+            time.sleep(poll)

@@ -1,0 +1,40 @@
+"""A released result opened on the recipient's machine, verified, and kept in a directory.
+
+The sealed copy is opened with the recipient's own keys, here and nowhere else;
+the platform's receipt is checked against every file before anything is written.
+The directory then holds the files, ``receipt.json`` and ``platform.pub.json``, so
+that `sealroom result verify DIR` checks them again offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from jobs import OpenedResult, open_result
+from kms import PartyKeyPair, PartyPublicKeys
+from sealroom.client.client import write_files
+from sealroom.client.models import SealedResultInfo
+
+
+def keep_result(
+    sealed: SealedResultInfo,
+    *,
+    recipient: str,
+    keys: PartyKeyPair,
+    platform: PartyPublicKeys,
+    out_dir: Path,
+) -> OpenedResult:
+    """Opens ``sealed`` as ``recipient``, verifies its receipt, writes it all to ``out_dir``."""
+    opened = open_result(
+        base64.b64decode(sealed.sealed),
+        job_id=sealed.job_id,
+        recipient=recipient,
+        keys=keys,
+        platform_key=platform.ed25519,
+    )
+    write_files(out_dir, dict(opened.files))
+    (out_dir / "receipt.json").write_bytes(opened.receipt_bytes)
+    (out_dir / "platform.pub.json").write_text(json.dumps(platform.to_json()), encoding="utf-8")
+    return opened
