@@ -16,6 +16,7 @@ lives here.
     │   └── ReasonRequired       a reject or return-for-changes without a reason
     ├── SampleRulesMismatch      the sample rules do not fit the dataset's table
     ├── OutputUnreadable         an output file is not CSV, Parquet or JSON we can read
+    ├── PsiAskMissing            a PSI run reached the gate without the partner's set size
     └── ReceiptInvalid           a release receipt or sealed result fails a named step
 
 Receipt failures name the verification step that failed (``.step``) but, for
@@ -116,6 +117,14 @@ class OutputUnreadable(JobError):
         super().__init__(
             f"The output {name} cannot be read for checking ({reason}): write outputs as "
             ".csv, .parquet or .json (records) so the disclosure checks can read them."
+        )
+
+
+class PsiAskMissing(JobError):
+    def __init__(self, job: str, kind: str) -> None:
+        super().__init__(
+            f"{job}: a {kind} run must state the partner's set size before the gate can "
+            "judge it; open it with `sealroom psi run` (or the SDK's run_psi), which does"
         )
 
 

@@ -29,7 +29,7 @@ from contracts import (
     check_may_submit,
     check_psi_request,
 )
-from jobs.errors import CodeNotApproved, JobError
+from jobs.errors import CodeNotApproved, JobError, PsiAskMissing
 from jobs.states import JobEvent
 
 PSI_KINDS = (JobKind.PSI, JobKind.PSI_SUM)
@@ -128,10 +128,12 @@ def _check_code_approved(
 
 
 def _check_psi_ask(contract: Contract, submission: Submission) -> None:
-    # A tiny partner set turns PSI into a membership query about single people. A
-    # PSI submission without an ask comes from a caller that still checks it itself.
-    if submission.kind not in PSI_KINDS or submission.psi is None:
+    # A tiny partner set turns PSI into a membership query about single people, so a
+    # PSI run that does not say how large its set is cannot pass.
+    if submission.kind not in PSI_KINDS:
         return
+    if submission.psi is None:
+        raise PsiAskMissing(submission.job_id, submission.kind.value)
     check_psi_request(
         contract,
         kind=submission.kind,

@@ -24,7 +24,8 @@ from sealroom.cli.session import ActingParty, console, read_secret
 from sealroom.client.models import ContractInfo
 from sealroom.client.protocol import SealroomClient
 from sealroom.errors import PermissionDenied
-from sealroom.service.contracts import STEP_ROLES, acting_party
+from sealroom.service.actors import acting_party
+from sealroom.service.contracts import STEP_ROLES
 
 contract_app = typer.Typer(help="Data contracts and their signed approvals.", no_args_is_help=True)
 

@@ -47,7 +47,6 @@ def serve(
     from sealroom.api.routes.datasets import sweep_uploads
     from sealroom.service.psi import fail_abandoned_runs, make_shares_ahead
     from sealroom.service.psi_ahead import PsiAhead
-    from sealroom.service.psi_runners import psi_runner
 
     with opened() as room:
         room.keyring()  # opened once here, not by the first request
@@ -56,7 +55,7 @@ def serve(
         if failed := fail_abandoned_runs(room):
             console.print(f"failed {len(failed)} PSI run(s) a stopped server left mid-protocol")
         if room.settings.psi_ahead:
-            psi_runner(room)  # its workers start now, not when a partner is waiting
+            room.open_psi_runner()  # its workers start now, not when a partner is waiting
             room.psi_ahead = PsiAhead(room.settings.psi_workers)
             if started := make_shares_ahead(room):
                 console.print(f"making the owner's share of {started} PSI run(s) ahead")

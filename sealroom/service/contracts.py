@@ -41,8 +41,7 @@ from contracts import (
 )
 from kms import PartyKeyPair, sign
 from sealroom.errors import NotFound, PermissionDenied
-from sealroom.service.actors import Actor
-from sealroom.service.actors import acting_party as acting_party  # noqa: PLC0414 (re-export)
+from sealroom.service.actors import Actor, acting_party
 from sealroom.service.context import Sealroom
 from sealroom.service.recording import record
 from sealroom.service.service_keys import load_service_key

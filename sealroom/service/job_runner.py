@@ -9,7 +9,6 @@ released here: release needs the review quorum (``reviews``).
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import tempfile
@@ -17,7 +16,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
@@ -212,10 +210,6 @@ def _prepare_inputs(
                 blob.close()
         inputs[dataset.name] = target
     return inputs, drift
-
-
-def read_parquet_bytes(data: bytes) -> pa.Table:
-    return pq.read_table(io.BytesIO(data))
 
 
 def _jsonable(value: Any) -> Any:

@@ -21,11 +21,9 @@ from sealroom.audit.events import JsonValue
 from sealroom.errors import ConfigError, PermissionDenied
 from sealroom.service.actors import Actor, acting_party, party_in_role
 from sealroom.service.admission import admit
-from sealroom.service.admission import runs_used as runs_used  # noqa: PLC0414 (re-export)
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import ContractView, show_contract
-from sealroom.service.job_records import add_job, load_job, read_outputs
-from sealroom.service.job_records import transition as transition  # noqa: PLC0414 (re-export)
+from sealroom.service.job_records import add_job, load_job, read_outputs, transition
 from sealroom.service.recording import record
 from sealroom.store.database import transaction
 from sealroom.store.job_records import JobOutputRecord, JobRecord

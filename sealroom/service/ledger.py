@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from jobs.ledger import CountryLine, annual_report
 from sealroom.service.context import Sealroom
-from sealroom.service.reviews import ledger_event
+from sealroom.service.release import ledger_event
 from sealroom.store.job_records import ExportLedgerRecord
 
 

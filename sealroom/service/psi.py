@@ -18,23 +18,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from contracts import ContractError, JobKind, PsiRevealMode, Role, RunMode, State, check_psi_request
-from jobs import JobEvent, JobState, Submission, code_hash, decide
+from contracts import JobKind, PsiRevealMode, Role, RunMode, State
+from jobs import JobEvent, JobState, PsiAsk
 from jobs.psi import Finished, IdentifierKind, MalformedMessage, PsiAbort
 from sealroom.errors import NotFound, PermissionDenied, WrongState
-from sealroom.service.actors import Actor
-from sealroom.service.blobs import new_data_key, sha256, write_blob
+from sealroom.service.actors import Actor, acting_party
+from sealroom.service.admission import admit
 from sealroom.service.context import Sealroom
-from sealroom.service.contracts import ContractView, acting_party, list_contracts, show_contract
-from sealroom.service.jobs import runs_used, transition
+from sealroom.service.contracts import ContractView, list_contracts, show_contract
+from sealroom.service.job_records import add_job, load_job, store_outputs, transition
 from sealroom.service.psi_shares import RunShares
 from sealroom.store.database import transaction
-from sealroom.store.job_records import JobOutputRecord, JobRecord
+from sealroom.store.job_records import JobRecord
 
 PSI_KINDS = (JobKind.PSI, JobKind.PSI_SUM)
 # A partner silent this long between its messages has gone: its run fails, and the
@@ -116,67 +115,39 @@ def _admit_run(
     partner_set_size: int,
     mode: PsiRevealMode | None,
 ) -> str:
-    """The gate, as for any job, plus the partner set size: the new run's job id, running.
+    """The gate, as for any job, with the partner's ask: the new run's job id, running.
 
     A refused run stays recorded (``rejected_by_gate``) and its refusal is raised.
     """
-    job_id = f"j-{uuid4().hex[:10]}"
-    now = room.clock()
     protocol = f"{kind.value}:{mode.value if mode else 'sum'}:{key_column}".encode()
     with transaction(room.sessions) as session:
-        rec = JobRecord(
-            job_id=job_id,
-            contract_id=view.contract.id,
-            contract_version=view.contract.version,
-            kind=kind.value,
-            mode=RunMode.REAL.value,
+        rec = add_job(
+            session,
+            view.contract,
+            kind=kind,
+            mode=RunMode.REAL,
             submitter=partner,
             code_name=f"{kind.value}-protocol",
             interpreter="none",
             code=protocol,
-            code_hash=code_hash(protocol),
-            state=JobState.SUBMITTED.value,
-            created_at=now,
-            updated_at=now,
+            now=room.clock(),
         )
-        session.add(rec)
-        session.flush()
-        decision = decide(
-            view.contract,
-            view.status,
-            Submission(job_id, partner, kind, RunMode.REAL, rec.code_hash),
-            now=now,
-            runs_used={kind: runs_used(session, view.contract.id, kind, RunMode.REAL) - 1},
-            approved_code_hashes=frozenset(),
-        )
-        refusal: Exception | None = decision.refusal
-        if refusal is None:
-            try:
-                # A tiny partner set turns PSI into a membership query: part of the gate.
-                check_psi_request(
-                    view.contract,
-                    kind=kind,
-                    partner_set_size=partner_set_size,
-                    reveal=mode if kind is JobKind.PSI else None,
-                )
-            except ContractError as error:
-                refusal = error
-        event = JobEvent.GATE_PASSED if refusal is None else JobEvent.GATE_REFUSED
-        transition(
+        decision = admit(
             session,
             room,
             rec,
-            event,
+            view,
             actor=actor.name,
             role="recipient",
-            reason="" if refusal is None else str(refusal),
+            # A tiny partner set turns PSI into a membership query: the gate judges it.
+            psi=PsiAsk(partner_set_size, mode if kind is JobKind.PSI else None),
             detail={"partner_set_size": partner_set_size, "mode": mode.value if mode else "sum"},
         )
-        if refusal is None:
+        if decision.admitted:
             rec.attempts = 1
             transition(session, room, rec, JobEvent.STARTED, actor="sealroom", role="psi")
-    if refusal is not None:
-        raise refusal
+        job_id = rec.job_id
+    decision.raise_if_refused()
     return job_id
 
 
@@ -248,22 +219,8 @@ def _store_run_outputs(
 ) -> PsiReply:
     """Stores the owner's final message as the job's output; it waits for review."""
     with transaction(room.sessions) as session:
-        rec = session.get(JobRecord, job_id)
-        assert rec is not None
-        key = new_data_key(session, room, f"sealroom/job-outputs/{job_id}")
-        session.flush()
-        rec.output_key_id = key.key_id
-        for name, data in files.items():
-            session.add(
-                JobOutputRecord(
-                    job_id=job_id,
-                    name=name,
-                    sha256=sha256(data),
-                    size=len(data),
-                    blob_name=write_blob(room, key, f"{job_id}/{name}", data, f"out-{job_id}"),
-                    releasable=True,
-                )
-            )
+        rec = load_job(session, job_id)
+        store_outputs(session, room, rec, files, releasable=set(files))
         rec.check_report = {
             "format": "sealroom.psi-leakage/v1",
             "leakage": leakage,

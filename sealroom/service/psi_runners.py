@@ -12,13 +12,8 @@ cluster costs far more than a small run, so runs share it. The choice, from the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from jobs.psi.runners.sharding import InlineRunner, ProcessRunner, ShardRunner
 from sealroom.config import Settings
-
-if TYPE_CHECKING:
-    from sealroom.service.context import Sealroom
 
 
 def make_psi_runner(settings: Settings) -> ShardRunner:
@@ -33,8 +28,3 @@ def make_psi_runner(settings: Settings) -> ShardRunner:
         pool.start()
         return pool
     return InlineRunner()
-
-
-def psi_runner(room: Sealroom) -> ShardRunner:
-    """The room's runner, made on first use (``Sealroom.open_psi_runner``)."""
-    return room.open_psi_runner()

@@ -36,7 +36,6 @@ from sealroom.service.contracts import show_contract
 from sealroom.service.job_records import load_job, read_outputs, transition
 from sealroom.service.jobs import REVIEWING_ROLES, JobView, job_view
 from sealroom.service.recording import record
-from sealroom.service.release import ledger_event as ledger_event  # noqa: PLC0414 (re-export)
 from sealroom.service.release import output_class_for_job, release_result
 from sealroom.store.database import transaction
 from sealroom.store.job_records import CodeApprovalRecord, JobRecord, ReviewVoteRecord

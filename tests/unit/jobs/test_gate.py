@@ -25,7 +25,7 @@ from contracts import (
     Status,
 )
 from jobs.code import code_hash
-from jobs.errors import CodeNotApproved
+from jobs.errors import CodeNotApproved, PsiAskMissing
 from jobs.gate import GateDecision, PsiAsk, Submission, decide
 from jobs.states import JobEvent
 
@@ -209,3 +209,13 @@ def test_the_contract_refuses_before_the_psi_rules_are_asked(
 ) -> None:
     decision = gate(contract, active, psi_run(99), runs_used={JobKind.PSI: 20})
     assert isinstance(decision.refusal, QuotaExhausted)
+
+
+def test_a_psi_run_that_does_not_state_its_set_size_is_refused(
+    contract: Contract, active: Status
+) -> None:
+    for kind in (JobKind.PSI, JobKind.PSI_SUM):
+        silent = Submission("j-6", "globex-uk", kind, RunMode.REAL)
+        decision = gate(contract, active, silent)
+        assert isinstance(decision.refusal, PsiAskMissing)
+        assert f"a {kind.value} run must state the partner's set size" in decision.reason
