@@ -28,8 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kms import PassphraseKeyring, create_data_key, decrypt_stream, encrypt_stream
-from kms.algorithms import Algorithm
+from kms import Algorithm, PassphraseKeyring, create_data_key, decrypt_stream, encrypt_stream
 
 MIB = 1024 * 1024
 

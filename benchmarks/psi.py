@@ -70,7 +70,7 @@ from jobs.psi import (
     normalise_ids,
     normalise_rows,
 )
-from jobs.psi.secretflow.party_process import engine_python
+from jobs.psi.secretflow import engine_python
 from kms import load_party_key_file
 from sealroom.api import create_app
 from sealroom.api.loopback import serve_on_loopback

@@ -32,9 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from contracts import PsiRevealMode
 from jobs.psi import PsiLimits
-from jobs.psi.secretflow import LinkSettings, SecretflowEngine, free_port
-from jobs.psi.secretflow.party_process import PARTY_PROGRAM, encode_ids, engine_python
-from kms.link_certificate import ephemeral_link_certificate
+from jobs.psi.secretflow import (
+    PARTY_PROGRAM,
+    LinkSettings,
+    SecretflowEngine,
+    encode_ids,
+    engine_python,
+    free_port,
+)
+from kms import ephemeral_link_certificate
 
 
 @dataclass(frozen=True)

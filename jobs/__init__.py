@@ -43,6 +43,7 @@ from jobs.errors import (
 )
 from jobs.gate import GateDecision, PsiAsk, Submission, decide
 from jobs.ledger import (
+    CountryLine,
     ExportAssessment,
     ExportEvent,
     ExportPath,
@@ -120,6 +121,7 @@ __all__ = [
     "CheckedOutputs",
     "CodeChanged",
     "CodeNotApproved",
+    "CountryLine",
     "Decision",
     "DriftReport",
     "ExportAssessment",

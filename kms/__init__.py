@@ -40,11 +40,14 @@ from kms.errors import (
     WrongPassphrase,
 )
 from kms.keyring import Keyring, MasterKey, PassphraseKeyring, Pkcs11Keyring
+from kms.link_certificate import LinkCertificate, ephemeral_link_certificate, is_certificate
 from kms.party_keys import (
     PartyKeyPair,
     PartyPublicKeys,
     generate_party_keys,
     load_party_key_file,
+    party_keys_from_material,
+    private_key_material,
     save_party_key_file,
     sign,
     verify_signature,
@@ -78,6 +81,7 @@ __all__ = [
     "Keyring",
     "KmsError",
     "KmsUsageError",
+    "LinkCertificate",
     "MasterKey",
     "MasterKeyFileMissing",
     "PartyKeyFileMissing",
@@ -94,10 +98,14 @@ __all__ = [
     "create_data_key",
     "decrypt_stream",
     "encrypt_stream",
+    "ephemeral_link_certificate",
     "generate_party_keys",
+    "is_certificate",
     "load_party_key_file",
     "open_data_key",
     "open_sealed",
+    "party_keys_from_material",
+    "private_key_material",
     "read_backup",
     "restore_keyring_file",
     "rewrap_data_key",

@@ -19,7 +19,13 @@ from sandbox.errors import (
     IsolationUnavailable,
     SandboxError,
 )
-from sandbox.image import Runtime, build_runtime, find_runtime, import_docker_image
+from sandbox.image import (
+    Runtime,
+    build_runtime,
+    find_runtime,
+    import_docker_image,
+    prune_other_runtimes,
+)
 from sandbox.policy import IsolationPolicy, Limits
 from sandbox.reaping import reap_run
 from sandbox.record import CollectedOutput, RejectedOutput, RunRecord, StreamCapture, Timings
@@ -55,6 +61,7 @@ __all__ = [
     "effective_policy",
     "find_runtime",
     "import_docker_image",
+    "prune_other_runtimes",
     "reap_run",
     "report_backends",
     "run_job",

@@ -21,6 +21,11 @@ Where the per-element work runs: ``runners``; the secretflow engine: ``secretflo
 The primitives under the cores (``_hazmat``) are for the cores alone.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from jobs.psi.abort import PsiAbort
 from jobs.psi.engine import (
     OwnerPsiSession,
@@ -78,6 +83,9 @@ from jobs.psi.psi_sum import (
 from jobs.psi.runners.sharding import InlineRunner, ProcessRunner, ShardRunner
 from jobs.psi.secretflow.engine import LinkReport, LinkSettings, SecretflowEngine, StagedSet
 
+if TYPE_CHECKING:
+    from jobs.psi.normalise_column import normalise_column
+
 __all__ = [
     "DEFAULT_SET_CAP",
     "BlindedOwnerSet",
@@ -133,9 +141,17 @@ __all__ = [
     "ValueNotRepresentable",
     "blind_owner_set",
     "distinct_ids",
+    "normalise_column",
     "normalise_identifier",
     "normalise_ids",
     "normalise_rows",
     "owner_engine",
     "prepare_records",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The owner's column normaliser needs pyarrow, which the partner's client lacks.
+    if name == "normalise_column":
+        return importlib.import_module("jobs.psi.normalise_column").normalise_column
+    raise AttributeError(f"module 'jobs.psi' has no attribute {name!r}")

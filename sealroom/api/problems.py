@@ -28,7 +28,7 @@ from contracts import (
     SelfReviewForbidden,
     SignatureInvalid,
 )
-from jobs.errors import (
+from jobs import (
     CodeChanged,
     CodeNotApproved,
     IllegalJobTransition,
@@ -38,7 +38,7 @@ from jobs.errors import (
     ReviewRefused,
     SampleRulesMismatch,
 )
-from jobs.psi.errors import (
+from jobs.psi import (
     EngineUnavailable,
     IntersectionTooSmall,
     MalformedMessage,
@@ -61,7 +61,7 @@ from kms import (
     UnsupportedAlgorithm,
     WrongPassphrase,
 )
-from sandbox.errors import ImageMissing, InvalidJobSpec, IsolationUnavailable, SandboxError
+from sandbox import ImageMissing, InvalidJobSpec, IsolationUnavailable, SandboxError
 from sealroom.api.errors import RateLimited, UnsupportedContentType
 from sealroom.audit import AuditError, EventNotFound, TreeSizeInvalid
 from sealroom.errors import (

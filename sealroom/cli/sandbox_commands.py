@@ -17,18 +17,19 @@ from rich.console import Console
 from rich.table import Table
 
 from sandbox import (
+    DockerBackend,
+    Interpreter,
     JobSpec,
     Limits,
+    Mode,
     RunRecord,
     SandboxError,
     build_runtime,
     import_docker_image,
+    prune_other_runtimes,
     run_job,
     select_backend,
 )
-from sandbox.docker_backend import DockerBackend
-from sandbox.image import prune_other_runtimes
-from sandbox.spec import Interpreter, Mode
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # one line, unbroken

@@ -22,18 +22,19 @@ from contracts import JobKind, PsiRevealMode
 from jobs import open_result
 from jobs.psi import (
     IdentifierKind,
+    MalformedMessage,
     MaskedTotals,
     OpenMinedEngine,
     OwnerReply,
+    PsiAbort,
     PsiLimits,
     PsiResponse,
     PsiSetup,
     PsiSumPartner,
+    SetTooLarge,
     normalise_ids,
 )
-from jobs.psi.abort import PsiAbort
-from jobs.psi.errors import MalformedMessage, SetTooLarge
-from jobs.psi.runners.sharding import InlineRunner, ProcessRunner, ShardRunner
+from jobs.psi.runners import InlineRunner, ProcessRunner, ShardRunner
 from jobs.psi.secretflow import LinkReport, LinkSettings, SecretflowEngine
 from kms import PartyKeyPair
 

@@ -23,7 +23,7 @@ from sealroom.service.psi_runs import PsiRuns
 from sealroom.store.database import create_store_engine, ensure_current, session_factory
 
 if TYPE_CHECKING:
-    from jobs.psi.runners.sharding import ShardRunner
+    from jobs.psi.runners import ShardRunner
     from sealroom.service.psi_ahead import PsiAhead
 
 Clock = Callable[[], datetime]

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from jobs.ledger import CountryLine, annual_report
+from jobs import CountryLine, annual_report
 from sealroom.service.context import Sealroom
 from sealroom.service.release import ledger_event
 from sealroom.store.job_records import ExportLedgerRecord

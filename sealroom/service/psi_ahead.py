@@ -30,7 +30,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from jobs.psi.runners.sharding import InlineRunner, ProcessRunner, ShardRunner
+from jobs.psi.runners import InlineRunner, ProcessRunner, ShardRunner
 
 # What makes a share, given the runner for its per-element work.
 ShareMaker = Callable[[ShardRunner], Any]

@@ -13,8 +13,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from jobs.psi import IdentifierKind, OwnerValues, distinct_ids
-from jobs.psi.normalise_column import normalise_column
+from jobs.psi import IdentifierKind, OwnerValues, distinct_ids, normalise_column
 from sealroom.errors import NotFound
 from sealroom.service.context import Sealroom
 from sealroom.service.datasets import open_dataset_reader, show_dataset

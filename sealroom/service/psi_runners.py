@@ -12,7 +12,7 @@ cluster costs far more than a small run, so runs share it. The choice, from the 
 
 from __future__ import annotations
 
-from jobs.psi.runners.sharding import InlineRunner, ProcessRunner, ShardRunner
+from jobs.psi.runners import InlineRunner, ProcessRunner, ShardRunner
 from sealroom.config import Settings
 
 
@@ -20,7 +20,7 @@ def make_psi_runner(settings: Settings) -> ShardRunner:
     """A new runner as the settings say; the caller closes it (if it has ``close``)."""
     if settings.ray_address:
         # Imported here: Ray is heavy, and only an owner with a cluster needs it.
-        from jobs.psi.runners.ray_runner import RayRunner
+        from jobs.psi.runners import RayRunner
 
         return RayRunner(settings.ray_address)
     if settings.psi_workers > 1:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from contracts import Contract, JobKind, LegalBasis, OutputClass, PsiRevealMode
 from jobs import (
     ApprovalRecord,
+    ExportEvent,
     InputVersion,
     JobEvent,
     Receipt,
@@ -29,7 +30,6 @@ from jobs import (
     seal_result,
     sign_receipt,
 )
-from jobs.ledger import ExportEvent
 from kms import PartyPublicKeys
 from sealroom.errors import NotFound
 from sealroom.service.blobs import sha256, write_plain_blob

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from kms.party_keys import (
+from kms import (
     PartyKeyPair,
     generate_party_keys,
     party_keys_from_material,

@@ -181,3 +181,65 @@ def test_the_client_needs_nothing_of_the_server(name: str) -> None:
     shell = {m for m in imported if m.startswith("sealroom.")}
     bad = {m for m in shell if not m.startswith(("sealroom.client", "sealroom.errors"))}
     assert not bad, f"{name} imports {sorted(bad)}, which the client extra does not install"
+
+
+# The shell and the benchmarks meet a room only at its face: a package's __init__
+# (``kms``, ``jobs``, ``jobs.psi``), never a module behind it and never a private
+# package (``kms._primitives``, ``jobs.psi._hazmat``). A room may then move its
+# modules about without the shell noticing.
+ROOMS = PROJECT - {"sealroom"}
+FACE_BOUND = ("sealroom", "benchmarks")
+
+
+def imported_paths(source: str) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+def is_face(module: str, root: Path = ROOT) -> bool:
+    parts = module.split(".")
+    return (
+        not any(part.startswith("_") for part in parts)
+        and (root.joinpath(*parts) / "__init__.py").exists()
+    )
+
+
+def behind_the_face(source: str, root: Path = ROOT) -> set[str]:
+    return {
+        module
+        for module in imported_paths(source)
+        if module.split(".")[0] in ROOMS and not is_face(module, root)
+    }
+
+
+def face_bound_files() -> list[Path]:
+    return [path for top in FACE_BOUND for path in sorted((ROOT / top).rglob("*.py"))]
+
+
+@pytest.mark.parametrize("path", face_bound_files(), ids=str)
+def test_the_shell_imports_rooms_only_through_their_faces(path: Path) -> None:
+    bad = behind_the_face(path.read_text(encoding="utf-8"))
+    assert not bad, (
+        f"{path.relative_to(ROOT)} imports {sorted(bad)}: import the name from its room's "
+        "package instead (add it to the room's __init__ if it is missing)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from kms import seal_for", set()),
+        ("from jobs.psi import PsiAbort", set()),
+        ("from kms.algorithms import Algorithm", {"kms.algorithms"}),
+        ("import jobs.gate", {"jobs.gate"}),
+        ("from kms._primitives import aead", {"kms._primitives"}),
+        ("from sealroom.service import jobs", set()),
+    ],
+)
+def test_the_face_checker_catches_imports_behind_a_face(source: str, expected: set[str]) -> None:
+    assert behind_the_face(source) == expected

@@ -17,8 +17,10 @@ from jobs.psi.secretflow.engine import (
     StagedSet,
     free_port,
 )
+from jobs.psi.secretflow.party_process import PARTY_PROGRAM, encode_ids, engine_python
 
 __all__ = [
+    "PARTY_PROGRAM",
     "PROTOCOLS",
     "LinkOffer",
     "LinkReport",
@@ -27,5 +29,7 @@ __all__ = [
     "SecretflowOwnerSession",
     "SecretflowPartnerSession",
     "StagedSet",
+    "encode_ids",
+    "engine_python",
     "free_port",
 ]

@@ -31,7 +31,7 @@ from jobs.psi.errors import LinkPortsExhausted, MalformedMessage, ModeNotAllowed
 from jobs.psi.limits import PsiLimits
 from jobs.psi.secretflow.party_process import ENGINE, PartyProcess, PartySpec
 from jobs.psi.session import StepTracker
-from kms.link_certificate import LinkCertificate, ephemeral_link_certificate, is_certificate
+from kms import LinkCertificate, ephemeral_link_certificate, is_certificate
 
 PROTOCOLS = ("rr22", "kkrt", "ecdh")
 OWNER_RANK, PARTNER_RANK = 0, 1

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.psi.errors import EngineEnvironmentMissing, LinkFailed, LinkTimedOut
-from kms.link_certificate import LinkCertificate
+from kms import LinkCertificate
 
 ENGINE = "secretflow"
 PYTHON_SETTING = "SEALROOM_SECRETFLOW_PYTHON"

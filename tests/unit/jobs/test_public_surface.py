@@ -29,12 +29,12 @@ def test_every_error_is_exported_drawn_in_the_tree_and_acts_like_its_root() -> N
     assert err.message == str(err)
 
 
-def test_importing_jobs_loads_neither_pyarrow_nor_faker() -> None:
-    # The partner's client imports jobs.psi, so jobs/__init__ must not need the
-    # server-only table libraries.
+def test_importing_the_faces_loads_no_server_library() -> None:
+    # The partner's client imports jobs.psi and its runners, so no face may need the
+    # server-only table libraries or Ray: those names load on first use.
     probe = (
-        "import sys, jobs\n"
-        "print(sorted(m for m in ('pyarrow', 'faker', 'pandas') if m in sys.modules))"
+        "import sys, jobs, jobs.psi, jobs.psi.runners, jobs.psi.secretflow\n"
+        "print(sorted(m for m in ('pyarrow', 'faker', 'pandas', 'ray') if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True

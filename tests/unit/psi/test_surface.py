@@ -83,6 +83,7 @@ PUBLIC_SURFACE = {
     "ValueNotRepresentable",
     "blind_owner_set",
     "distinct_ids",
+    "normalise_column",
     "normalise_identifier",
     "normalise_ids",
     "normalise_rows",
