@@ -28,7 +28,9 @@ from sealroom.client.models import (
     StreamCapture,
     TokenInfo,
     VoteInfo,
+    WhoAmI,
 )
+from sealroom.service.actors import Actor
 from sealroom.service.audit_log import AuditExport
 from sealroom.service.contracts import ContractView
 from sealroom.service.datasets import DatasetView
@@ -42,6 +44,17 @@ from sealroom.service.tokens import TokenView
 
 def public_keys_info(keys: PartyPublicKeys) -> PublicKeysInfo:
     return PublicKeysInfo(**keys.to_json())
+
+
+def who_am_i(actor: Actor, *, token_id: str = "", scopes: Iterable[str] = ()) -> WhoAmI:
+    """The acting party, with the token it acts by (none on the store's own machine)."""
+    return WhoAmI(
+        party=actor.name,
+        organisation=actor.organisation,
+        is_admin=actor.is_admin,
+        token_id=token_id,
+        scopes=sorted(scopes),
+    )
 
 
 def party_info(view: PartyView) -> PartyInfo:

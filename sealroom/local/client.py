@@ -22,6 +22,7 @@ from sealroom.api.convert import (
     dataset_info,
     party_info,
     token_info,
+    who_am_i,
 )
 from sealroom.client.models import (
     AuditEventInfo,
@@ -70,15 +71,8 @@ class LocalClient(LocalJobs):
     # -- who, parties, tokens -------------------------------------------------
 
     def me(self) -> WhoAmI:
-        actor = self.actor
         # No token: the store's own machine trusts whoever holds its master passphrase.
-        return WhoAmI(
-            party=actor.name,
-            organisation=actor.organisation,
-            is_admin=actor.is_admin,
-            token_id="",
-            scopes=[],
-        )
+        return who_am_i(self.actor)
 
     def parties(self) -> list[PartyInfo]:
         return [party_info(p) for p in list_parties(self.room)]
