@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.rule import Rule
 
-from contracts import ActionKind, RunMode, dump_contract_yaml
+from contracts import ActionKind, RunMode
 from jobs import Decision, JobState, code_hash
 from jobs.psi import IdentifierKind, normalise_identifier
 from kms import PartyKeyPair, PartyPublicKeys, load_party_key_file
@@ -247,7 +247,7 @@ def _story_contract(console: Console, room: Sealroom, parties_dir: Path, partner
         f"its acceptance there and sent it over HTTP: {accepted.state}"
     )
     shown = show_contract(room, view.contract.id)
-    console.print(contract_table(contract_info(shown, dump_contract_yaml(shown.contract))))
+    console.print(contract_table(contract_info(shown)))
 
 
 def _story_audit(console: Console, room: Sealroom, out: Path) -> None:

@@ -153,5 +153,10 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # The owner's column normaliser needs pyarrow, which the partner's client lacks.
     if name == "normalise_column":
-        return importlib.import_module("jobs.psi.normalise_column").normalise_column
+        function = importlib.import_module("jobs.psi.normalise_column").normalise_column
+        # Importing the submodule bound its own name on this package to the module, and
+        # `from jobs.psi import normalise_column` reads that binding after this call: the
+        # function must take the name back, or the importer gets the module.
+        globals()[name] = function
+        return function
     raise AttributeError(f"module 'jobs.psi' has no attribute {name!r}")

@@ -1,8 +1,10 @@
 """The REST API: ``create_app(room)`` is the FastAPI application `sealroom serve` runs.
 
-The web stack loads on first use of ``create_app``: the command line imports
-``sealroom.api.convert`` (views to wire models) for its tables and must not pay
-for FastAPI on every command.
+The web stack loads on first use of ``create_app``: besides the server, only
+the local client (``sealroom.local``, which the command line holds when it has
+no ``--server``) and the demo import ``sealroom.api.convert`` (service views to
+wire models), and a command run that way must not pay for FastAPI. The command
+modules themselves never import this package: they ask the client protocol.
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
+from contracts import dump_contract_yaml
 from kms import PartyPublicKeys
 from sealroom.audit import LoggedEvent, timeline_json_lines
 from sealroom.client.models import (
     AuditEventInfo,
+    AuditExportInfo,
     ColumnInfo,
     ContractInfo,
     ContractPartyInfo,
@@ -26,7 +28,10 @@ from sealroom.client.models import (
     StreamCapture,
     TokenInfo,
     VoteInfo,
+    WhoAmI,
 )
+from sealroom.service.actors import Actor
+from sealroom.service.audit_log import AuditExport
 from sealroom.service.contracts import ContractView
 from sealroom.service.datasets import DatasetView
 from sealroom.service.jobs import JobLogs as JobLogsView
@@ -39,6 +44,17 @@ from sealroom.service.tokens import TokenView
 
 def public_keys_info(keys: PartyPublicKeys) -> PublicKeysInfo:
     return PublicKeysInfo(**keys.to_json())
+
+
+def who_am_i(actor: Actor, *, token_id: str = "", scopes: Iterable[str] = ()) -> WhoAmI:
+    """The acting party, with the token it acts by (none on the store's own machine)."""
+    return WhoAmI(
+        party=actor.name,
+        organisation=actor.organisation,
+        is_admin=actor.is_admin,
+        token_id=token_id,
+        scopes=sorted(scopes),
+    )
 
 
 def party_info(view: PartyView) -> PartyInfo:
@@ -84,7 +100,8 @@ def dataset_info(view: DatasetView) -> DatasetInfo:
     )
 
 
-def contract_info(view: ContractView, document: str) -> ContractInfo:
+def contract_info(view: ContractView) -> ContractInfo:
+    """The contract with its document, as the parties download and sign it."""
     c = view.contract
     return ContractInfo(
         id=c.id,
@@ -113,7 +130,7 @@ def contract_info(view: ContractView, document: str) -> ContractInfo:
         ],
         proposed_by=view.proposed_by,
         proposed_at=view.proposed_at,
-        document=document,
+        document=dump_contract_yaml(c),
     )
 
 
@@ -198,3 +215,13 @@ def sealed_result_info(sealed: SealedResult) -> SealedResultInfo:
 def audit_event_infos(events: Iterable[LoggedEvent]) -> list[AuditEventInfo]:
     """Events in the form of their JSON Lines export, which the API sends too."""
     return [AuditEventInfo(**json.loads(line)) for line in timeline_json_lines(events)]
+
+
+def audit_export_info(written: AuditExport) -> AuditExportInfo:
+    """The three files `sealroom audit export` writes, as text, with the head's size."""
+    return AuditExportInfo(
+        log=written.log.read_text("utf-8"),
+        tree_head=written.head.read_text("utf-8"),
+        platform_key=written.public_key.read_text("utf-8"),
+        tree_size=written.head_value.tree_size,
+    )

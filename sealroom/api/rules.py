@@ -28,13 +28,9 @@ from sealroom.store.job_records import JobRecord
 Params = Mapping[str, str]
 
 
-def _speaks_for(actor: Actor) -> tuple[str, ...]:
-    return tuple(n for n in (actor.name, actor.organisation) if n)
-
-
 def roles_in(contract: Contract, actor: Actor) -> set[Role]:
     roles: set[Role] = set()
-    for name in _speaks_for(actor):
+    for name in actor.parties:
         party = contract.party(name)
         if party is not None:
             roles.update(party.roles)
@@ -185,8 +181,7 @@ class JobRole:
         contract = show_contract(room, job.contract_id, job.contract_version).contract
         if roles_in(contract, principal.actor).intersection(self.roles):
             return
-        actor = principal.actor
-        if self.or_submitter and job.submitter in (actor.name, actor.organisation):
+        if self.or_submitter and principal.actor.speaks_for(job.submitter):
             return
         wanted = " or ".join(r.value for r in self.roles)
         if self.or_submitter:
@@ -222,7 +217,7 @@ class OnReviewQuorum:
             contract = show_contract(room, params[self.param]).contract
             submitter, subject = "", contract.ref
         quorum = who_must_review(contract, OutputClass.TABLE, submitter=submitter)
-        if set(_speaks_for(principal.actor)).intersection(quorum.reviewers):
+        if any(principal.actor.speaks_for(reviewer) for reviewer in quorum.reviewers):
             return
         raise PermissionDenied(
             f"{principal.actor.name} is not on the review quorum of {subject} "
@@ -252,7 +247,7 @@ class DatasetReader:
 
 
 def may_see_dataset(room: Sealroom, actor: Actor, name: str, owner: str) -> bool:
-    if actor.is_admin or owner in _speaks_for(actor):
+    if actor.is_admin or actor.speaks_for(owner):
         return True
     return any(
         view.contract.dataset(name) is not None and roles_in(view.contract, actor)
@@ -274,7 +269,7 @@ class ActsForOwner:
     def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
         _need_scope(principal, self.scope)
         owner = params.get(self.param, "")
-        if principal.actor.is_admin or owner in _speaks_for(principal.actor):
+        if principal.actor.is_admin or principal.actor.speaks_for(owner):
             return
         raise PermissionDenied(
             f"{principal.actor.name} does not act for {owner or 'the named owner'} and may not "

@@ -13,7 +13,7 @@ database, web framework or data libraries.
 or the local store's ``sealroom.local.LocalClient``.
 """
 
-from sealroom.client.client import Client, ContractMismatch
+from sealroom.client.client import Client
 from sealroom.client.errors import (
     ApiError,
     Conflict,
@@ -37,6 +37,7 @@ from sealroom.client.models import (
 )
 from sealroom.client.partner import Partner, create_key_file, read_public_key_file
 from sealroom.client.protocol import SealroomClient
+from sealroom.client.signing import ContractMismatch
 
 __all__ = [
     "ApiError",

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from jobs import OpenedResult, open_result
 from kms import PartyKeyPair, PartyPublicKeys
-from sealroom.client.client import write_files
 from sealroom.client.models import SealedResultInfo
 
 
@@ -38,3 +37,11 @@ def keep_result(
     (out_dir / "receipt.json").write_bytes(opened.receipt_bytes)
     (out_dir / "platform.pub.json").write_text(json.dumps(platform.to_json()), encoding="utf-8")
     return opened
+
+
+def write_files(out_dir: Path, files: dict[str, bytes]) -> None:
+    """A job's files (released or debug outputs) written into ``out_dir`` by their bare names."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        target = out_dir / Path(name).name  # a name from the server never picks the directory
+        target.write_bytes(data)

@@ -13,14 +13,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal, cast
 
-from contracts import ActionKind, Role, dump_contract_yaml
+from contracts import ActionKind, Role
 from kms import PartyKeyPair, PartyPublicKeys
 from sealroom.api.convert import (
     audit_event_infos,
+    audit_export_info,
     contract_info,
     dataset_info,
     party_info,
     token_info,
+    who_am_i,
 )
 from sealroom.client.models import (
     AuditEventInfo,
@@ -37,7 +39,6 @@ from sealroom.errors import ConfigError
 from sealroom.local.jobs import LocalJobs
 from sealroom.service import contracts as contract_service
 from sealroom.service.audit_log import export_audit, timeline
-from sealroom.service.contracts import ContractView
 from sealroom.service.datasets import list_datasets, register_dataset, show_dataset
 from sealroom.service.parties import (
     IssueKeys,
@@ -49,10 +50,6 @@ from sealroom.service.parties import (
 )
 from sealroom.service.samples import list_debug_samples
 from sealroom.service.tokens import issue_token, list_tokens, revoke_token
-
-
-def _contract_info(view: ContractView) -> ContractInfo:
-    return contract_info(view, dump_contract_yaml(view.contract))
 
 
 def _party_kind(kind: str) -> PartyKind:
@@ -74,15 +71,8 @@ class LocalClient(LocalJobs):
     # -- who, parties, tokens -------------------------------------------------
 
     def me(self) -> WhoAmI:
-        actor = self.actor
         # No token: the store's own machine trusts whoever holds its master passphrase.
-        return WhoAmI(
-            party=actor.name,
-            organisation=actor.organisation,
-            is_admin=actor.is_admin,
-            token_id="",
-            scopes=[],
-        )
+        return who_am_i(self.actor)
 
     def parties(self) -> list[PartyInfo]:
         return [party_info(p) for p in list_parties(self.room)]
@@ -203,10 +193,10 @@ class LocalClient(LocalJobs):
     # -- contracts ------------------------------------------------------------
 
     def contracts(self) -> list[ContractInfo]:
-        return [_contract_info(v) for v in contract_service.list_contracts(self.room)]
+        return [contract_info(v) for v in contract_service.list_contracts(self.room)]
 
     def contract(self, contract_id: str, version: int | None = None) -> ContractInfo:
-        return _contract_info(contract_service.show_contract(self.room, contract_id, version))
+        return contract_info(contract_service.show_contract(self.room, contract_id, version))
 
     def propose_contract(self, document: str | Path) -> ContractInfo:
         if isinstance(document, Path):
@@ -214,7 +204,7 @@ class LocalClient(LocalJobs):
         else:
             text, source = document, "the proposal"
         view = contract_service.propose_contract(self.room, self.actor, text, source)
-        return _contract_info(view)
+        return contract_info(view)
 
     def signed_contract(self, contract_id: str, out: Path, version: int | None = None) -> Path:
         return contract_service.export_signed(self.room, contract_id, out, version)
@@ -242,7 +232,7 @@ class LocalClient(LocalJobs):
         recorded = contract_service.record_step(
             self.room, self.actor, contract_id, view.contract.version, step
         )
-        return _contract_info(recorded)
+        return contract_info(recorded)
 
     def platform_step(
         self, contract_id: str, action: str = "approve", version: int | None = None
@@ -251,18 +241,12 @@ class LocalClient(LocalJobs):
         view = contract_service.take_step(
             self.room, self.actor, contract_id, ActionKind(action), keys=None, version=version
         )
-        return _contract_info(view)
+        return contract_info(view)
 
     # -- PSI and audit --------------------------------------------------------
 
     def audit_export(self, out_dir: Path) -> AuditExportInfo:
-        written = export_audit(self.room, out_dir)
-        return AuditExportInfo(
-            log=written.log.read_text("utf-8"),
-            tree_head=written.head.read_text("utf-8"),
-            platform_key=written.public_key.read_text("utf-8"),
-            tree_size=written.head_value.tree_size,
-        )
+        return audit_export_info(export_audit(self.room, out_dir))
 
     def audit_events(
         self,

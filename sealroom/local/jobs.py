@@ -13,8 +13,8 @@ from contracts import RunMode
 from jobs import Decision, JobState, code_hash
 from kms import PartyPublicKeys
 from sealroom.api.convert import job_info, logs_info, review_info, sealed_result_info
-from sealroom.client.client import write_files
 from sealroom.client.models import CodeApprovals, JobInfo, JobLogs, ReviewInfo, SealedResultInfo
+from sealroom.client.results import write_files
 from sealroom.errors import ConfigError
 from sealroom.local.acting import ActingOnStore
 from sealroom.local.psi_transport import LocalPsiTransport

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -10,9 +9,9 @@ from typing import Annotated
 
 from fastapi import Query
 
+from sealroom.api.convert import audit_event_infos, audit_export_info
 from sealroom.api.routing import Room, RouteTable
 from sealroom.api.rules import AnyParty
-from sealroom.audit import timeline_json_lines
 from sealroom.client.models import AuditEventInfo, AuditExportInfo
 from sealroom.service.audit_log import export_audit, timeline
 
@@ -32,13 +31,7 @@ def add_routes(table: RouteTable) -> None:
     def export(room: Room) -> AuditExportInfo:
         directory = Path(tempfile.mkdtemp(prefix="sealroom-audit-"))
         try:
-            result = export_audit(room, directory)
-            return AuditExportInfo(
-                log=result.log.read_text("utf-8"),
-                tree_head=result.head.read_text("utf-8"),
-                platform_key=result.public_key.read_text("utf-8"),
-                tree_size=result.head_value.tree_size,
-            )
+            return audit_export_info(export_audit(room, directory))
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 
@@ -59,5 +52,4 @@ def add_routes(table: RouteTable) -> None:
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     ) -> list[AuditEventInfo]:
         found = timeline(room, contract=contract, job=job, actor=actor, action=action)
-        lines = timeline_json_lines(found[-limit:])
-        return [AuditEventInfo(**json.loads(line)) for line in lines]
+        return audit_event_infos(found[-limit:])

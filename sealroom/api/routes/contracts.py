@@ -17,7 +17,6 @@ from contracts import (
     ActionKind,
     Approval,
     Role,
-    dump_contract_yaml,
     dump_signed_contract,
     signed_contract,
 )
@@ -27,7 +26,6 @@ from sealroom.api.rules import AnyParty, ContractRole, Proposer, roles_in
 from sealroom.client.models import ContractInfo, PlatformStep, SignedStep
 from sealroom.errors import ConfigError
 from sealroom.service.contracts import (
-    ContractView,
     list_contracts,
     propose_contract,
     record_step,
@@ -45,10 +43,6 @@ YAML_BODY = {
 VersionQuery = Annotated[int | None, Query(ge=1, le=1_000_000)]
 
 
-def info(view: ContractView) -> ContractInfo:
-    return contract_info(view, dump_contract_yaml(view.contract))
-
-
 def add_routes(table: RouteTable) -> None:
     @table.route(
         "GET",
@@ -61,7 +55,9 @@ def add_routes(table: RouteTable) -> None:
     def contracts(room: Room, principal: CurrentPrincipal) -> list[ContractInfo]:
         actor = principal.actor
         return [
-            info(v) for v in list_contracts(room) if actor.is_admin or roles_in(v.contract, actor)
+            contract_info(v)
+            for v in list_contracts(room)
+            if actor.is_admin or roles_in(v.contract, actor)
         ]
 
     @table.route(
@@ -84,7 +80,7 @@ def add_routes(table: RouteTable) -> None:
         view = await run_in_threadpool(
             propose_contract, room, principal.actor, text, "the request body"
         )
-        return info(view)
+        return contract_info(view)
 
     @table.route(
         "GET",
@@ -95,7 +91,7 @@ def add_routes(table: RouteTable) -> None:
         response_model=ContractInfo,
     )
     def contract(room: Room, contract_id: str, version: VersionQuery = None) -> ContractInfo:
-        return info(show_contract(room, contract_id, version))
+        return contract_info(show_contract(room, contract_id, version))
 
     @table.route(
         "GET",
@@ -130,7 +126,9 @@ def add_routes(table: RouteTable) -> None:
             signed_at=a.signed_at,
             signature=a.signature,
         )
-        return info(record_step(room, principal.actor, contract_id, signed_step.version, approval))
+        return contract_info(
+            record_step(room, principal.actor, contract_id, signed_step.version, approval)
+        )
 
     @table.route(
         "POST",
@@ -153,4 +151,4 @@ def add_routes(table: RouteTable) -> None:
             keys=None,
             version=request_step.version,
         )
-        return info(view)
+        return contract_info(view)

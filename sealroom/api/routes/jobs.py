@@ -7,11 +7,9 @@ logs (from the masked sample) go to the submitter too.
 
 from __future__ import annotations
 
-import base64
-
 from contracts import Role, RunMode
 from jobs import Decision
-from sealroom.api.convert import files_b64, job_info, logs_info, review_info
+from sealroom.api.convert import files_b64, job_info, logs_info, review_info, sealed_result_info
 from sealroom.api.routing import CurrentPrincipal, Room, RouteTable
 from sealroom.api.rules import AnyParty, ContractRole, JobRole, OnReviewQuorum
 from sealroom.client.models import (
@@ -182,12 +180,4 @@ def add_routes(table: RouteTable) -> None:
         summary="The released result sealed to this recipient's key, with its receipt",
     )
     def result(room: Room, principal: CurrentPrincipal, job_id: str) -> SealedResultInfo:
-        sealed = download_result(room, principal.actor, job_id)
-        return SealedResultInfo(
-            job_id=sealed.job_id,
-            recipient=sealed.recipient,
-            contract_id=sealed.contract_id,
-            contract_version=sealed.contract_version,
-            sealed=base64.b64encode(sealed.sealed).decode("ascii"),
-            receipt=base64.b64encode(sealed.receipt).decode("ascii"),
-        )
+        return sealed_result_info(download_result(room, principal.actor, job_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sealroom import __version__
+from sealroom.api.convert import who_am_i
 from sealroom.api.routing import CurrentPrincipal, RouteTable
 from sealroom.api.rules import Authenticated, Public
 from sealroom.client.models import Health, WhoAmI
@@ -29,11 +30,4 @@ def add_routes(table: RouteTable) -> None:
         response_model=WhoAmI,
     )
     def me(principal: CurrentPrincipal) -> WhoAmI:
-        actor = principal.actor
-        return WhoAmI(
-            party=actor.name,
-            organisation=actor.organisation,
-            is_admin=actor.is_admin,
-            token_id=principal.token_id,
-            scopes=sorted(principal.scopes),
-        )
+        return who_am_i(principal.actor, token_id=principal.token_id, scopes=principal.scopes)

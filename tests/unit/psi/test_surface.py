@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import subprocess
+import sys
 from pathlib import Path
 
 import jobs.psi
@@ -137,3 +139,13 @@ def test_no_module_outside_the_psi_cores_imports_the_primitives() -> None:
         if _imports_hazmat(path.read_text(encoding="utf-8"))
     ]
     assert breaches == []
+
+
+def test_the_owner_normaliser_imported_from_the_face_is_the_function() -> None:
+    # Loading it on first use imports the submodule of the same name, which binds that
+    # module on the package; a fresh importer must still get the function.
+    code = "from jobs.psi import normalise_column; print(callable(normalise_column))"
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert found.stdout.strip() == "True"

@@ -1,0 +1,160 @@
+"""A job's course over HTTP, PSI runs included: submitted, followed, reviewed, released.
+
+Part of ``Client``, as ``sealroom.local.jobs`` is part of ``LocalClient``: each
+method is one call of the API's job, review, result and PSI routes.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+from jobs import code_hash
+from sealroom.client.errors import ApiError
+from sealroom.client.http import PSI_MESSAGE_TIMEOUT, Connection, segment
+from sealroom.client.models import (
+    CodeApproval,
+    CodeApprovals,
+    FilesInfo,
+    JobInfo,
+    JobLogs,
+    NewJob,
+    NewVote,
+    PsiOpen,
+    PsiRunInfo,
+    ReviewInfo,
+    SealedResultInfo,
+)
+from sealroom.client.results import write_files
+
+
+class RemoteJobs:
+    """Jobs, their review and their release, as ``SealroomClient`` asks for them."""
+
+    # The API lists jobs per contract, for those who follow it.
+    lists_every_job = False
+    # The connection the calls travel over; ``Client`` opens it.
+    _server: Connection
+
+    # -- jobs -----------------------------------------------------------------
+
+    def submit_job(
+        self,
+        contract_id: str,
+        code: str | Path,
+        *,
+        mode: str = "debug",
+        code_name: str | None = None,
+    ) -> JobInfo:
+        """Submits a script (a path, or its text with ``code_name``) under the contract."""
+        if isinstance(code, Path):
+            text, name = code.read_text("utf-8"), code_name or code.name
+        else:
+            text, name = code, code_name or "analysis.py"
+        body = NewJob(code_name=name, code=text, mode=mode)
+        return self._server.post(f"/v1/contracts/{segment(contract_id)}/jobs", JobInfo, body)
+
+    def jobs(self, contract_id: str) -> list[JobInfo]:
+        return self._server.get_list(f"/v1/contracts/{segment(contract_id)}/jobs", JobInfo)
+
+    def every_job(self) -> list[JobInfo]:
+        """Refused: the API lists jobs per contract (``jobs``), for those who follow it."""
+        raise ApiError(
+            "the API lists jobs per contract, for those who follow it: call jobs(contract_id)", 0
+        )
+
+    def job(self, job_id: str) -> JobInfo:
+        return self._server.get(f"/v1/jobs/{segment(job_id)}", JobInfo)
+
+    def job_logs(self, job_id: str) -> JobLogs:
+        return self._server.get(f"/v1/jobs/{segment(job_id)}/logs", JobLogs)
+
+    def cancel_job(self, job_id: str) -> JobInfo:
+        return JobInfo.model_validate(
+            self._server.send("POST", f"/v1/jobs/{segment(job_id)}/cancel").json()
+        )
+
+    def debug_outputs(self, job_id: str, out_dir: Path | None = None) -> dict[str, bytes]:
+        """A debug run's outputs; written into ``out_dir`` too when given."""
+        info = self._server.get(f"/v1/jobs/{segment(job_id)}/outputs", FilesInfo)
+        files = {name: base64.b64decode(data) for name, data in info.files.items()}
+        if out_dir is not None:
+            write_files(out_dir, files)
+        return files
+
+    def wait_for_job(self, job_id: str, *, timeout: float = 900, poll: float = 2) -> JobInfo:
+        """Waits (with a spinner) until the job leaves submitted/queued/running."""
+        deadline = time.monotonic() + timeout
+        status = self._server.console.status(f"waiting for {job_id}", spinner="dots")
+        with status if self._server.progress else nullcontext():
+            while True:
+                info = self.job(job_id)
+                if info.finished:
+                    return info
+                if time.monotonic() > deadline:
+                    raise ApiError(
+                        f"{job_id} is still {info.state} after {timeout:g} s: check that a "
+                        "worker runs (`sealroom worker`) and look again later",
+                        0,
+                    )
+                if self._server.progress:
+                    status.update(f"{job_id} is {info.state}")
+                time.sleep(poll)
+
+    def wait_for_submitted(self, job_id: str) -> JobInfo:
+        """A job just submitted, once the server's worker has run it."""
+        return self.wait_for_job(job_id)
+
+    def sample_drift(self, job_id: str) -> dict[str, list[str]]:
+        """None: the sample-drift findings are in the run record, kept on the server."""
+        return {}
+
+    # -- reviews and results --------------------------------------------------
+
+    def reviews(self) -> list[JobInfo]:
+        return self._server.get_list("/v1/reviews", JobInfo)
+
+    def review(self, job_id: str) -> ReviewInfo:
+        return self._server.get(f"/v1/jobs/{segment(job_id)}/review", ReviewInfo)
+
+    def vote(self, job_id: str, decision: str = "approve", reason: str = "") -> JobInfo:
+        body = NewVote(decision=decision, reason=reason)
+        return self._server.post(f"/v1/jobs/{segment(job_id)}/votes", JobInfo, body)
+
+    def approve_code(self, contract_id: str, code: bytes | Path) -> CodeApprovals:
+        """Approves code by its hash, computed here from the code the reviewer read."""
+        data = code.read_bytes() if isinstance(code, Path) else code
+        body = CodeApproval(code_hash=code_hash(data))
+        return self._server.post(
+            f"/v1/contracts/{segment(contract_id)}/code-approvals", CodeApprovals, body
+        )
+
+    def sealed_result(self, job_id: str) -> SealedResultInfo:
+        """The released result sealed to the caller's key (open it with ``Partner``)."""
+        return self._server.get(f"/v1/jobs/{segment(job_id)}/result", SealedResultInfo)
+
+    # -- PSI (the partner's side runs in sealroom.client.psi_run) ---------------
+
+    def open_psi(
+        self,
+        contract_id: str,
+        *,
+        kind: str = "psi",
+        partner_set_size: int,
+        mode: str | None = None,
+    ) -> PsiRunInfo:
+        body = PsiOpen(kind=kind, partner_set_size=partner_set_size, mode=mode)
+        return self._server.post(f"/v1/contracts/{segment(contract_id)}/psi", PsiRunInfo, body)
+
+    def psi_message(self, job_id: str, message: bytes) -> bytes | None:
+        """Sends one protocol message; the owner's reply, or None when there is none."""
+        response = self._server.send(
+            "POST",
+            f"/v1/psi/{segment(job_id)}/messages",
+            content=message,
+            headers={"Content-Type": "application/octet-stream"},
+            timeout=PSI_MESSAGE_TIMEOUT,
+        )
+        return None if response.status_code == 204 else response.content
