@@ -84,7 +84,7 @@ from jobs.psi.runners.sharding import InlineRunner, ProcessRunner, ShardRunner
 from jobs.psi.secretflow.engine import LinkReport, LinkSettings, SecretflowEngine, StagedSet
 
 if TYPE_CHECKING:
-    from jobs.psi.normalise_column import normalise_column
+    from jobs.psi.arrow_normalise import normalise_column
 
 __all__ = [
     "DEFAULT_SET_CAP",
@@ -152,11 +152,8 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # The owner's column normaliser needs pyarrow, which the partner's client lacks.
+    # Its module is named apart from the function: a submodule called
+    # ``normalise_column`` would bind that name on this package to itself once loaded.
     if name == "normalise_column":
-        function = importlib.import_module("jobs.psi.normalise_column").normalise_column
-        # Importing the submodule bound its own name on this package to the module, and
-        # `from jobs.psi import normalise_column` reads that binding after this call: the
-        # function must take the name back, or the importer gets the module.
-        globals()[name] = function
-        return function
+        return importlib.import_module("jobs.psi.arrow_normalise").normalise_column
     raise AttributeError(f"module 'jobs.psi' has no attribute {name!r}")

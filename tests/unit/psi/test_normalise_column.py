@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from jobs.psi import IdentifierKind, IdentifierListRejected, SetTooLarge, normalise_rows
-from jobs.psi.normalise_column import normalise_column
+from jobs.psi.arrow_normalise import normalise_column
 
 from .mobile_numbers import numbers
 

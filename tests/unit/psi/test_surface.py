@@ -142,9 +142,13 @@ def test_no_module_outside_the_psi_cores_imports_the_primitives() -> None:
 
 
 def test_the_owner_normaliser_imported_from_the_face_is_the_function() -> None:
-    # Loading it on first use imports the submodule of the same name, which binds that
-    # module on the package; a fresh importer must still get the function.
-    code = "from jobs.psi import normalise_column; print(callable(normalise_column))"
+    # Loaded on first use, in a fresh process, and again after its module was imported
+    # directly: a submodule of the same name would have shadowed the function.
+    code = (
+        "import jobs.psi.arrow_normalise\n"
+        "from jobs.psi import normalise_column\n"
+        "print(callable(normalise_column))"
+    )
     found = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
