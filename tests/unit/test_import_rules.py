@@ -39,14 +39,22 @@ SHELL_ONLY = {
 }
 
 
-def imported_modules(source: str) -> set[str]:
+def imported_paths(source: str, *, with_names: bool = False) -> set[str]:
+    """Every module imported, in full; ``with_names`` adds ``module.name`` for each
+    ``from module import name`` (so ``from sealroom import api`` counts as sealroom.api)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
+            found.add(node.module)
+            if with_names:
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return found
+
+
+def imported_modules(source: str) -> set[str]:
+    return {path.split(".")[0] for path in imported_paths(source)}
 
 
 def violations(room: str, source: str) -> set[str]:
@@ -105,20 +113,11 @@ MAY_IMPORT_THE_API_FILES = {"sealroom/cli/serve_command.py", "sealroom/demo.py"}
 MAY_READ_THE_SERVER_CHOICE = {"sealroom/cli/clients.py", "sealroom/cli/remote.py"}
 
 
-def dotted_imports(source: str) -> set[str]:
-    """Every module imported, in full (``from sealroom import api`` counts as sealroom.api)."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
-
-
 def imports_the_api(source: str) -> bool:
-    return any(m == "sealroom.api" or m.startswith("sealroom.api.") for m in dotted_imports(source))
+    return any(
+        m == "sealroom.api" or m.startswith("sealroom.api.")
+        for m in imported_paths(source, with_names=True)
+    )
 
 
 def names_used(source: str) -> set[str]:
@@ -177,7 +176,7 @@ def test_the_server_choice_check_sees_a_call_and_an_import() -> None:
 @pytest.mark.parametrize("name", [n for n in shell_files() if n.startswith("sealroom/client/")])
 def test_the_client_needs_nothing_of_the_server(name: str) -> None:
     # A partner abroad installs only the client extra: no store, no service, no web stack.
-    imported = dotted_imports((ROOT / name).read_text(encoding="utf-8"))
+    imported = imported_paths((ROOT / name).read_text(encoding="utf-8"), with_names=True)
     shell = {m for m in imported if m.startswith("sealroom.")}
     bad = {m for m in shell if not m.startswith(("sealroom.client", "sealroom.errors"))}
     assert not bad, f"{name} imports {sorted(bad)}, which the client extra does not install"
@@ -189,16 +188,6 @@ def test_the_client_needs_nothing_of_the_server(name: str) -> None:
 # modules about without the shell noticing.
 ROOMS = PROJECT - {"sealroom"}
 FACE_BOUND = ("sealroom", "benchmarks")
-
-
-def imported_paths(source: str) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module)
-    return found
 
 
 def is_face(module: str, root: Path = ROOT) -> bool:
