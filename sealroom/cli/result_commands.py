@@ -12,7 +12,7 @@ from kms import PartyPublicKeys, load_party_key_file
 from sealroom.cli.clients import client_for, note_runs_locally
 from sealroom.cli.session import ActingParty, console, read_secret
 from sealroom.client import read_public_key_file
-from sealroom.client.results import keep_result
+from sealroom.client.results import keep_result, recipient_of
 from sealroom.service.audit_log import read_public_key
 
 result_app = typer.Typer(help="Download and verify released results.", no_args_is_help=True)
@@ -38,13 +38,13 @@ def result_download(
     )
     pinned = read_public_key_file(platform_key) if platform_key is not None else None
     with client_for(as_party) as client:
-        # The copy is sealed to the recipient the acting party speaks for: itself or its
-        # organisation, as the store decided.
         sealed = client.sealed_result(job_id)
-        published = client.party("platform").public_keys
-    platform = pinned or PartyPublicKeys.from_json(published.model_dump())
+        recipient = recipient_of(sealed, client.me())
+        platform = pinned or PartyPublicKeys.from_json(
+            client.party("platform").public_keys.model_dump()
+        )
     opened_result = keep_result(
-        sealed, recipient=sealed.recipient, keys=keys, platform=platform, out_dir=out
+        sealed, job_id=job_id, recipient=recipient, keys=keys, platform=platform, out_dir=out
     )
     console.print(
         f"[green]ok[/] {len(opened_result.files)} file(s) in {out}, receipt verified: "

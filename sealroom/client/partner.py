@@ -105,7 +105,12 @@ class Partner:
         sealed = self.client.sealed_result(job_id)
         platform = platform_key or self._published_platform_key()
         return keep_result(
-            sealed, recipient=self.party, keys=self._keys, platform=platform, out_dir=out_dir
+            sealed,
+            job_id=job_id,
+            recipient=self.party,
+            keys=self._keys,
+            platform=platform,
+            out_dir=out_dir,
         )
 
     def _published_platform_key(self) -> PartyPublicKeys:

@@ -14,21 +14,46 @@ from pathlib import Path
 
 from jobs import OpenedResult, open_result
 from kms import PartyKeyPair, PartyPublicKeys
-from sealroom.client.models import SealedResultInfo
+from sealroom.client.errors import ApiError
+from sealroom.client.models import SealedResultInfo, WhoAmI
+
+
+class ResultMismatch(ApiError):
+    """The sealed copy the server sent is not the caller's to open."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 0)
+
+
+def recipient_of(sealed: SealedResultInfo, who: WhoAmI) -> str:
+    """The recipient the copy is sealed to, if the caller speaks for it (itself or its
+    organisation, as the store chose); another name is not the caller's copy."""
+    if sealed.recipient not in (who.party, who.organisation):
+        raise ResultMismatch(
+            f"the server sent {sealed.job_id}'s copy for {sealed.recipient}, who is neither "
+            f"{who.party} nor its organisation: do not use it; tell the platform operator"
+        )
+    return sealed.recipient
 
 
 def keep_result(
     sealed: SealedResultInfo,
     *,
+    job_id: str,
     recipient: str,
     keys: PartyKeyPair,
     platform: PartyPublicKeys,
     out_dir: Path,
 ) -> OpenedResult:
-    """Opens ``sealed`` as ``recipient``, verifies its receipt, writes it all to ``out_dir``."""
+    """Opens ``sealed`` as ``recipient``, verifies its receipt, writes it all to ``out_dir``.
+
+    ``job_id`` is the job the caller asked for, never the one the server names: the
+    seal and the receipt are bound to it, so another released result sealed to the
+    same keys does not open in its place.
+    """
     opened = open_result(
         base64.b64decode(sealed.sealed),
-        job_id=sealed.job_id,
+        job_id=job_id,
         recipient=recipient,
         keys=keys,
         platform_key=platform.ed25519,

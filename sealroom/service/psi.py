@@ -31,6 +31,7 @@ from sealroom.service.admission import admit
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import ContractView, list_contracts, show_contract
 from sealroom.service.job_records import add_job, load_job, store_outputs, transition
+from sealroom.service.psi_runs import MessageInFlight
 from sealroom.service.psi_shares import RunShares
 from sealroom.store.database import transaction
 from sealroom.store.job_records import JobRecord
@@ -157,17 +158,18 @@ def exchange_psi(room: Sealroom, actor: Actor, job_id: str, message: bytes) -> P
     if PsiAbort.is_abort(message):
         return _abort(room, job_id, PsiAbort.from_bytes(message))
     try:
-        # A run this process did not open makes its share now, as it answers.
-        run = room.psi_runs.get(job_id) or RunShares(room, view.contract, kind).open_run(
-            job_id, ahead=False
-        )
-        outcome = run.step(message)
+        if job_id not in room.psi_runs:
+            # A run this process did not open makes its share now, as it answers.
+            RunShares(room, view.contract, kind).open_run(job_id, ahead=False)
+        outcome = room.psi_runs.step(job_id, message)
         if isinstance(outcome, Finished):
             room.psi_runs.end(job_id)  # the next run's share may start
             return _store_run_outputs(room, job_id, outcome.files, outcome.leakage)
         room.psi_runs.answered(job_id)
         _touch(room, job_id)  # the stall clock restarts from the owner's reply
         return PsiReply(job_id, JobState.RUNNING, outcome)
+    except MessageInFlight:
+        raise  # the run goes on with the message it is answering
     except Exception as error:
         room.psi_runs.end(job_id)
         _fail(room, job_id, f"the protocol stopped: {error}")

@@ -11,12 +11,26 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sealroom.errors import WrongState
+
 if TYPE_CHECKING:
-    from jobs.psi.owner import OwnerRun
+    from jobs.psi.owner import Finished, OwnerRun
     from sealroom.service.psi_ahead import PsiAhead, ShareKey, ShareMaker
+
+
+class MessageInFlight(WrongState):
+    """A partner message arrived while the run was still answering the previous one."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            job_id,
+            "answering a message",
+            "waiting for one",
+            "send each protocol message once, and the next only after the owner's reply",
+        )
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,8 @@ class _OpenRun:
     next_share: NextShare | None
     # The owner answered a message and waits for the partner's next: mid-protocol.
     mid_protocol: bool = False
+    # One message at a time: a run's steps change its state and are not reentrant.
+    stepping: threading.Lock = field(default_factory=threading.Lock)
 
 
 class PsiRuns:
@@ -47,13 +63,39 @@ class PsiRuns:
         self._runs: dict[str, _OpenRun] = {}
         self._closed = False
 
-    def add(self, job_id: str, run: OwnerRun, next_share: NextShare | None = None) -> None:
-        """Holds a newly opened run; a closed room closes it at once."""
+    def add(self, job_id: str, run: OwnerRun, next_share: NextShare | None = None) -> OwnerRun:
+        """Holds a newly opened run and returns the run held for ``job_id``.
+
+        The first run opened for a job is the one held: a second, opened by a request
+        racing the first, is closed at once (its keys and staged set with it), as is
+        any run opened after the room closed.
+        """
         with self._lock:
-            if not self._closed:
+            held = self._runs.get(job_id)
+            if held is None and not self._closed:
                 self._runs[job_id] = _OpenRun(run, next_share)
-                return
+                return run
         run.close()
+        if held is None:
+            raise WrongState(job_id, "closing", "open", "the server is stopping; run it again")
+        return held.run
+
+    def step(self, job_id: str, message: bytes) -> bytes | Finished:
+        """The held run's answer to one partner message, one message at a time.
+
+        A message that arrives while the run is answering another is refused, not
+        queued: the partner sends each message once, the next after the owner's reply.
+        """
+        with self._lock:
+            held = self._runs.get(job_id)
+        if held is None:
+            raise WrongState(job_id, "not open here", "open", "open a new run")
+        if not held.stepping.acquire(blocking=False):
+            raise MessageInFlight(job_id)
+        try:
+            return held.run.step(message)
+        finally:
+            held.stepping.release()
 
     def get(self, job_id: str) -> OwnerRun | None:
         with self._lock:

@@ -71,5 +71,4 @@ class RunShares:
 
         share = PreparedShare(prepare, name=f"psi-prepare-{job_id}")
         run = self.engine.open_run(job_id, share, room.open_psi_runner)
-        room.psi_runs.add(job_id, run, next_share)
-        return run
+        return room.psi_runs.add(job_id, run, next_share)

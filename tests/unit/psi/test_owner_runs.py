@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ from jobs.psi.owner.openmined import OpenMinedOwner
 from jobs.psi.owner.psi_sum import PsiSumOwnerEngine
 from jobs.psi.owner.secretflow import SecretflowOwner
 from jobs.psi.psi_sum import MaskedTotals
-from sealroom.service.psi_runs import NextShare, PsiRuns
+from sealroom.errors import WrongState
+from sealroom.service.psi_runs import MessageInFlight, NextShare, PsiRuns
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "contracts" / "customer-insights.yaml"
 OWNER_IDS = [f"+86138{i:08d}" for i in range(150)]
@@ -176,5 +178,42 @@ def test_closing_the_room_closes_every_run_and_starts_no_share() -> None:
     runs.add("j-1", first, NextShare(ahead, "key", lambda _: None))  # type: ignore[arg-type]
     runs.close()
     assert first.closed == 1 and ahead.made == [] and "j-1" not in runs
-    runs.add("j-2", later)  # a run opened as the room closes holds nothing
+    with pytest.raises(WrongState, match="the server is stopping"):
+        runs.add("j-2", later)  # a run opened as the room closes holds nothing
     assert later.closed == 1 and "j-2" not in runs
+
+
+def test_a_second_run_opened_for_the_same_job_is_closed_and_the_first_kept() -> None:
+    # Two first messages racing for a run this process did not open both open one.
+    runs, first, second = PsiRuns(), CountingRun(), CountingRun()
+    assert runs.add("j-1", first) is first
+    assert runs.add("j-1", second) is first
+    assert second.closed == 1 and first.closed == 0 and runs.get("j-1") is first
+
+
+class BlockingRun(CountingRun):
+    """A run whose step waits until the test lets it finish."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def step(self, message: bytes) -> bytes | Finished:
+        self.entered.set()
+        self.release.wait(timeout=30)
+        return message
+
+
+def test_a_message_arriving_while_the_run_answers_another_is_refused_not_interleaved() -> None:
+    runs, run = PsiRuns(), BlockingRun()
+    runs.add("j-1", run)
+    answers: list[bytes | Finished] = []
+    first = threading.Thread(target=lambda: answers.append(runs.step("j-1", b"hello")))
+    first.start()
+    assert run.entered.wait(timeout=30)
+    with pytest.raises(MessageInFlight, match="send each protocol message once"):
+        runs.step("j-1", b"hello again")
+    run.release.set()
+    first.join(timeout=30)
+    assert answers == [b"hello"] and run.closed == 0
+    assert runs.step("j-1", b"next") == b"next"  # the run takes the next message as usual
