@@ -38,6 +38,7 @@ from jobs.check_report import (
 )
 from jobs.errors import OutputUnreadable
 from jobs.output_files import read_output, read_output_text, write_output
+from jobs.output_finding import Finding
 from jobs.sensitive_index import SensitiveValueIndex
 
 MAX_FILES_MSG = (
@@ -204,16 +205,6 @@ class OutputCheckPolicy:
             decimals=rounding.decimals if rounding else None,
             actions=dict(actions or {}),
         )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One failed check on one file: why, and which cells (0-based row, column) to empty."""
-
-    check: CheckName
-    reason: str
-    column: str | None = None
-    cells: tuple[tuple[int, str], ...] = ()
 
 
 # Recognising columns.
