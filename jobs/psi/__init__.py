@@ -55,7 +55,7 @@ from jobs.psi.errors import (
     UnexpectedMessage,
     ValueNotRepresentable,
 )
-from jobs.psi.limits import DEFAULT_SET_CAP, PsiLimits
+from jobs.psi.limits import DEFAULT_SET_CAP, PsiLimits, max_message_bytes
 from jobs.psi.normalise import (
     IdentifierKind,
     NormalisationReport,
@@ -141,6 +141,7 @@ __all__ = [
     "ValueNotRepresentable",
     "blind_owner_set",
     "distinct_ids",
+    "max_message_bytes",
     "normalise_column",
     "normalise_identifier",
     "normalise_ids",

@@ -16,6 +16,21 @@ from jobs.psi.errors import IntersectionTooSmall, ModeNotAllowed, PartnerSetTooS
 # rows over a contract's cap"): it bounds the owner's work and memory per run.
 DEFAULT_SET_CAP = 2_000_000
 
+# The largest partner message carries one blinded point (32-33 bytes plus framing) per
+# identifier, or a handful of 512-byte ciphertexts; 64 bytes an identifier and a fixed
+# allowance for headers bound every message of every engine.
+BYTES_PER_PARTNER_ID = 64
+MESSAGE_OVERHEAD_BYTES = 1024 * 1024
+
+
+def max_message_bytes(partner_set_size: int) -> int:
+    """The most one partner message may weigh, for a run opened for ``partner_set_size``.
+
+    The partner announced its set size when it opened the run and the gate judged
+    it; a message far heavier than that set can be is junk, refused before it is read.
+    """
+    return MESSAGE_OVERHEAD_BYTES + max(partner_set_size, 0) * BYTES_PER_PARTNER_ID
+
 
 @dataclass(frozen=True)
 class PsiLimits:

@@ -46,9 +46,9 @@ class BodyTooLarge(HTTPException):
 
 
 class UploadStalled(HTTPException):
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, what: str = "upload", lost: str = "registered") -> None:
         super().__init__(
             408,
-            f"the upload sent nothing for {seconds:g} seconds and was dropped: nothing was "
-            "registered; send it again",
+            f"the {what} sent nothing for {seconds:g} seconds and was dropped: nothing was "
+            f"{lost}; send it again",
         )

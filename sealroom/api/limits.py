@@ -9,13 +9,16 @@ unit, so a shared store for the buckets would buy nothing yet.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sealroom.api.errors import BodyTooLarge, RateLimited
+from fastapi import Request
+
+from sealroom.api.errors import BodyTooLarge, RateLimited, UploadStalled
 
 MIB = 1024 * 1024
 
@@ -144,3 +147,28 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+async def read_capped(request: Request, cap: int, what: str, idle_seconds: float) -> bytes:
+    """The body, read as it streams and refused the moment it passes ``cap``.
+
+    For bodies whose cap depends on the request itself (a PSI message weighs what
+    its run's announced set can weigh): the middleware's server-wide cap is far
+    above it, and ``request.body()`` would hold all of a junk body before anyone
+    looked at its size.
+    """
+    declared = _content_length(request.scope)
+    if declared is not None and declared > cap:
+        raise BodyTooLarge(cap, what)
+    body = bytearray()
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(chunks), idle_seconds)
+        except StopAsyncIteration:
+            return bytes(body)
+        except TimeoutError:
+            raise UploadStalled(idle_seconds, what, lost="taken") from None
+        if len(body) + len(chunk) > cap:
+            raise BodyTooLarge(cap, what)
+        body += chunk

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from contracts import JobKind, PsiRevealMode, Role, RunMode, State
 from jobs import JobEvent, JobState, PsiAsk
-from jobs.psi import Finished, IdentifierKind, MalformedMessage, PsiAbort
+from jobs.psi import Finished, IdentifierKind, MalformedMessage, PsiAbort, max_message_bytes
 from sealroom.errors import NotFound, PermissionDenied, WrongState
 from sealroom.service.actors import Actor, acting_party
 from sealroom.service.admission import admit
@@ -146,6 +146,8 @@ def _admit_run(
         )
         if decision.admitted:
             rec.attempts = 1
+            # What the partner announced bounds what its messages may weigh.
+            rec.run_record = {"psi_ask": {"partner_set_size": partner_set_size}}
             transition(session, room, rec, JobEvent.STARTED, actor="sealroom", role="psi")
         job_id = rec.job_id
     decision.raise_if_refused()
@@ -174,6 +176,20 @@ def exchange_psi(room: Sealroom, actor: Actor, job_id: str, message: bytes) -> P
         room.psi_runs.end(job_id)
         _fail(room, job_id, f"the protocol stopped: {error}")
         raise
+
+
+def psi_message_cap(room: Sealroom, actor: Actor, job_id: str) -> int | None:
+    """The most the partner's next message may weigh, before a byte of it is read.
+
+    ``None`` for a run opened without an announced set size (its messages are
+    bounded by the server's limit alone). Checks the caller as ``exchange_psi`` does,
+    so a stranger learns no more from this than from a refused message.
+    """
+    _check_caller(room, actor, job_id)
+    with room.sessions() as session:
+        ask = (_running(session, job_id).run_record or {}).get("psi_ask") or {}
+    size = ask.get("partner_set_size")
+    return max_message_bytes(size) if isinstance(size, int) else None
 
 
 def _check_caller(room: Sealroom, actor: Actor, job_id: str) -> tuple[ContractView, JobKind]:

@@ -12,10 +12,11 @@ from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from contracts import JobKind, PsiRevealMode, Role
+from sealroom.api.limits import ApiLimits, read_capped
 from sealroom.api.routing import CurrentPrincipal, Room, RouteTable
 from sealroom.api.rules import ContractRole, JobRole
 from sealroom.client.models import PsiOpen, PsiRunInfo
-from sealroom.service.psi import exchange_psi, open_psi
+from sealroom.service.psi import exchange_psi, open_psi, psi_message_cap
 
 MESSAGE_BODY = {
     "requestBody": {
@@ -80,7 +81,10 @@ def add_routes(table: RouteTable) -> None:
         request: Request, room: Room, principal: CurrentPrincipal, job_id: str
     ) -> Response:
         """The reply is raw bytes; the run's state is in the X-Sealroom-Job-State header."""
-        body = await request.body()
+        limits: ApiLimits = request.app.state.limits
+        run_cap = await run_in_threadpool(psi_message_cap, room, principal.actor, job_id)
+        cap = min(limits.max_psi_message_bytes, run_cap or limits.max_psi_message_bytes)
+        body = await read_capped(request, cap, "protocol message", limits.upload_idle_seconds)
         reply = await run_in_threadpool(exchange_psi, room, principal.actor, job_id, body)
         headers = {JOB_STATE_HEADER: reply.state.value}
         if reply.message is None:

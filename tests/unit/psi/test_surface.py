@@ -85,6 +85,7 @@ PUBLIC_SURFACE = {
     "ValueNotRepresentable",
     "blind_owner_set",
     "distinct_ids",
+    "max_message_bytes",
     "normalise_column",
     "normalise_identifier",
     "normalise_ids",
