@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kms import Keyring, PassphraseKeyring, Pkcs11Keyring
 from sealroom.config import Settings
 from sealroom.errors import ConfigError
+from sealroom.service.leases import Heartbeat
 from sealroom.service.psi_runners import make_psi_runner
 from sealroom.service.psi_runs import PsiRuns
 from sealroom.store.database import create_store_engine, ensure_current, session_factory
@@ -49,6 +50,9 @@ class Sealroom:
     psi_ahead: PsiAhead | None = field(default=None, repr=False)
     # The owner's open PSI runs; a copy of the room (``dataclasses.replace``) shares them.
     psi_runs: PsiRuns = field(default_factory=PsiRuns, repr=False)
+    # This process's leases on running jobs and PSI runs (``service.leases``), made on
+    # first use by ``leases``.
+    _leases: Heartbeat | None = field(default=None, repr=False)
     _runner_lock: threading.Lock = field(
         default_factory=threading.Lock, init=False, repr=False, compare=False
     )
@@ -79,7 +83,18 @@ class Sealroom:
                 self.psi_runner = make_psi_runner(self.settings)
             return self.psi_runner
 
+    def leases(self) -> Heartbeat:
+        """This room's leases on the jobs and PSI runs it holds, renewed while it is open."""
+        with self._runner_lock:
+            if self._leases is None:
+                self._leases = Heartbeat(self.sessions, self.clock, also=self.psi_runs.job_ids)
+                self._leases.start()
+            return self._leases
+
     def close(self) -> None:
+        leases, self._leases = self._leases, None
+        if leases is not None:
+            leases.close()
         self.psi_runs.close()
         ahead, self.psi_ahead = self.psi_ahead, None
         if ahead is not None:

@@ -9,6 +9,7 @@ released here: release needs the review quorum (``reviews``).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from contracts import Contract, JobKind, RunMode
 from jobs import (
@@ -40,11 +41,13 @@ from sealroom.service.contracts import show_contract
 from sealroom.service.datasets import open_dataset_reader, show_dataset
 from sealroom.service.job_records import load_job, store_outputs, transition
 from sealroom.service.jobs import JobView, job_view
+from sealroom.service.leases import LeaseLost, check_held, holder_is_gone, let_go, still_held, take
 from sealroom.service.samples import debug_sample_file
 from sealroom.store.database import transaction
 from sealroom.store.job_records import JobRecord
 
 WORKER = "sealroom-worker"
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,37 +59,67 @@ class RecoveredJob:
 
 
 def _claim(room: Sealroom, job_id: str | None) -> tuple[str, Contract] | None:
-    """Marks one queued job running (committed before anything runs) and returns it."""
-    with transaction(room.sessions) as session:
-        query = select(JobRecord).where(
-            JobRecord.state == JobState.QUEUED.value, JobRecord.kind == JobKind.SCRIPT.value
-        )
-        if job_id is not None:
-            query = query.where(JobRecord.job_id == job_id)
-        rec = session.scalars(
-            query.order_by(JobRecord.created_at).limit(1).with_for_update(skip_locked=True)
-        ).first()
-        if rec is None:
-            return None
-        rec.attempts += 1
-        transition(
-            session,
-            room,
-            rec,
-            JobEvent.STARTED,
-            actor=WORKER,
-            role="worker",
-            detail={"attempt": rec.attempts},
-        )
-        claimed = rec.job_id
-        contract_ref = (rec.contract_id, rec.contract_version)
-    contract = show_contract(room, *contract_ref).contract
-    return claimed, contract
+    """Marks one queued job running and held by this process (committed before anything
+    runs) and returns it.
+
+    The state is compared and set in one UPDATE: with several workers on one store
+    (SQLite has no row locks to skip), the one whose UPDATE finds the job still
+    queued has it; the others look again.
+    """
+    holder = room.leases().holder
+    while True:
+        with transaction(room.sessions) as session:
+            query = select(JobRecord.job_id).where(
+                JobRecord.state == JobState.QUEUED.value, JobRecord.kind == JobKind.SCRIPT.value
+            )
+            if job_id is not None:
+                query = query.where(JobRecord.job_id == job_id)
+            candidate = session.scalars(
+                query.order_by(JobRecord.created_at).limit(1).with_for_update(skip_locked=True)
+            ).first()
+            if candidate is None:
+                return None
+            taken = session.execute(
+                update(JobRecord)
+                .where(JobRecord.job_id == candidate, JobRecord.state == JobState.QUEUED.value)
+                .values(lease_owner=holder)
+            )
+            if not getattr(taken, "rowcount", 0):
+                continue  # another worker took it between our look and our write
+            rec = load_job(session, candidate)
+            rec.attempts += 1
+            take(rec, holder, room.clock())
+            transition(
+                session,
+                room,
+                rec,
+                JobEvent.STARTED,
+                actor=WORKER,
+                role="worker",
+                detail={"attempt": rec.attempts, "holder": holder},
+            )
+            claimed = rec.job_id
+            contract_ref = (rec.contract_id, rec.contract_version)
+        room.leases().hold(claimed)
+        contract = show_contract(room, *contract_ref).contract
+        return claimed, contract
 
 
 def run_next_job(room: Sealroom, job_id: str | None = None) -> JobView | None:
-    """Runs the oldest queued job (or ``job_id``) to its next resting state."""
-    claimed = _claim(room, job_id)
+    """Runs the oldest queued job (or ``job_id``) to its next resting state.
+
+    Whatever goes wrong in one job (an unreadable output, a corrupted blob, a
+    hostile tree, a missing image) fails that job with its reason; the worker
+    goes on to the next. A job whose lease this process lost is left to its new
+    holder.
+    """
+    try:
+        claimed = _claim(room, job_id)
+    except Exception:
+        # A job the claim cannot even load (a contract gone from the store) stays
+        # recorded as running; its lease lapses and recovery fails it after its attempts.
+        _log.exception("claiming a job failed")
+        return None
     if claimed is None:
         return None
     job, contract = claimed
@@ -94,9 +127,50 @@ def run_next_job(room: Sealroom, job_id: str | None = None) -> JobView | None:
     work = Path(tempfile.mkdtemp(prefix=f"{job}-", dir=room.settings.work_dir))
     try:
         return _run(room, job, contract, work)
+    except LeaseLost as lost:
+        _log.warning("%s", lost)
+        return None
+    except Exception as error:  # one job's failure is that job's, never the worker's
+        _log.exception("job %s failed in the worker", job)
+        return _fail_held(room, job, f"the worker could not finish the run: {_describe(error)}")
+    except BaseException:
+        # Stopped (SIGTERM, Ctrl-C): the sandbox is already gone; the job goes back to
+        # the queue now, not a lease later.
+        _give_back(room, job)
+        raise
     finally:
+        room.leases().drop(job)
         # Decrypted inputs live only for the run.
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _give_back(room: Sealroom, job: str) -> None:
+    with transaction(room.sessions) as session:
+        rec = load_job(session, job)
+        if not still_held(rec, room.leases().holder):
+            return
+        step = recover(JobState(rec.state), attempts=rec.attempts)
+        let_go(rec)
+        if step.event is not None:
+            reason = f"the worker was stopped: {step.reason}"
+            transition(session, room, rec, step.event, actor=WORKER, role="worker", reason=reason)
+
+
+def _describe(error: Exception) -> str:
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    return f"{type(error).__name__}: {message}"[:500]
+
+
+def _fail_held(room: Sealroom, job: str, reason: str) -> JobView | None:
+    with transaction(room.sessions) as session:
+        rec = load_job(session, job)
+        if not still_held(rec, room.leases().holder):
+            return None
+        let_go(rec)
+        transition(
+            session, room, rec, JobEvent.RUN_FAILED, actor=WORKER, role="worker", reason=reason
+        )
+        return job_view(session, rec)
 
 
 def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
@@ -122,6 +196,8 @@ def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
     if not run.succeeded:
         with transaction(room.sessions) as session:
             rec = load_job(session, job)
+            check_held(rec, room.leases().holder)
+            let_go(rec)
             rec.run_record, rec.backend = run_record, described["backend"]
             transition(
                 session,
@@ -164,6 +240,8 @@ def _finish(
 ) -> JobView:
     with transaction(room.sessions) as session:
         rec = load_job(session, job)
+        check_held(rec, room.leases().holder)
+        let_go(rec)
         store_outputs(session, room, rec, files, releasable=releasable)
         rec.run_record, rec.check_report, rec.backend = (
             run_record,
@@ -223,19 +301,28 @@ def _jsonable(value: Any) -> Any:
 
 
 def recover_jobs(room: Sealroom) -> list[RecoveredJob]:
-    """After a restart: jobs found running lost their worker; re-queue or fail each."""
+    """Jobs whose holder is gone (their lease lapsed): re-queue or fail each.
+
+    Run at worker start and whenever a worker finds the queue empty, so a killed
+    worker's jobs go on elsewhere; a live worker's jobs (their lease renewed) are
+    never touched, nor their sandboxes reaped.
+    """
     recovered = []
     lost_runs: dict[str, str] = {}
     with transaction(room.sessions) as session:
         for rec in session.scalars(
             # PSI runs belong to the server process that holds their protocol state.
             select(JobRecord).where(
-                JobRecord.state == JobState.RUNNING.value, JobRecord.kind == JobKind.SCRIPT.value
+                JobRecord.state == JobState.RUNNING.value,
+                JobRecord.kind == JobKind.SCRIPT.value,
             )
         ):
+            if not holder_is_gone(rec, room.clock()):
+                continue
             step = recover(JobState(rec.state), attempts=rec.attempts)
             if step.event is None:
                 continue
+            let_go(rec)
             transition(
                 session, room, rec, step.event, actor=WORKER, role="worker", reason=step.reason
             )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from contracts import JobKind, PsiRevealMode, Role, RunMode, State
@@ -31,6 +31,7 @@ from sealroom.service.admission import admit
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import ContractView, list_contracts, show_contract
 from sealroom.service.job_records import add_job, load_job, store_outputs, transition
+from sealroom.service.leases import holder_is_gone, let_go, take
 from sealroom.service.psi_runs import MessageInFlight
 from sealroom.service.psi_shares import RunShares
 from sealroom.store.database import transaction
@@ -74,6 +75,7 @@ def open_psi(
 ) -> PsiOpened:
     """Opens a PSI or PSI-sum run for the partner, after the gate and the set-size rule."""
     fail_stalled_runs(room)
+    fail_abandoned_runs(room)
     view = show_contract(room, contract_id)
     shares = RunShares(room, view.contract, kind)  # refuses a kind the contract lacks
     partner, _ = acting_party(actor, view.contract, (Role.RECIPIENT,))
@@ -146,6 +148,7 @@ def _admit_run(
         )
         if decision.admitted:
             rec.attempts = 1
+            take(rec, room.leases().holder, room.clock())
             # What the partner announced bounds what its messages may weigh.
             rec.run_record = {"psi_ask": {"partner_set_size": partner_set_size}}
             transition(session, room, rec, JobEvent.STARTED, actor="sealroom", role="psi")
@@ -161,7 +164,9 @@ def exchange_psi(room: Sealroom, actor: Actor, job_id: str, message: bytes) -> P
         return _abort(room, job_id, PsiAbort.from_bytes(message))
     try:
         if job_id not in room.psi_runs:
-            # A run this process did not open makes its share now, as it answers.
+            # A run this process did not open makes its share now, as it answers, and
+            # this process holds it from now on.
+            _hold(room, job_id)
             RunShares(room, view.contract, kind).open_run(job_id, ahead=False)
         outcome = room.psi_runs.step(job_id, message)
         if isinstance(outcome, Finished):
@@ -225,6 +230,11 @@ def _abort(room: Sealroom, job_id: str, abort: PsiAbort) -> PsiReply:
     return PsiReply(job_id, JobState.FAILED, None)
 
 
+def _hold(room: Sealroom, job_id: str) -> None:
+    with transaction(room.sessions) as session:
+        take(_running(session, job_id), room.leases().holder, room.clock())
+
+
 def _touch(room: Sealroom, job_id: str) -> None:
     with transaction(room.sessions) as session:
         rec = session.get(JobRecord, job_id)
@@ -239,6 +249,7 @@ def _store_run_outputs(
     with transaction(room.sessions) as session:
         rec = load_job(session, job_id)
         store_outputs(session, room, rec, files, releasable=set(files))
+        let_go(rec)
         rec.check_report = {
             "format": "sealroom.psi-leakage/v1",
             "leakage": leakage,
@@ -268,6 +279,7 @@ def _fail(room: Sealroom, job_id: str, reason: str) -> None:
 
 
 def _failed(session: Session, room: Sealroom, rec: JobRecord, reason: str) -> None:
+    let_go(rec)
     transition(session, room, rec, JobEvent.RUN_FAILED, actor="sealroom", role="psi", reason=reason)
 
 
@@ -287,11 +299,28 @@ def fail_stalled_runs(room: Sealroom, stall: timedelta = PSI_STALL) -> list[str]
 
 
 def fail_abandoned_runs(room: Sealroom) -> list[str]:
-    """At server start: PSI runs whose owner-side state died with the previous process."""
-    return _fail_running(
-        room,
-        "the server restarted during the protocol: run it again",
-        JobRecord.job_id.not_in(room.psi_runs.mid_protocol()),
+    """PSI runs whose server is gone (its lease lapsed, or it died on this machine): their
+    owner-side state died with it. A live server's runs, on this store, are left alone.
+
+    Called when a server starts and whenever a run opens.
+    """
+    now = room.clock()
+    failed = []
+    with transaction(room.sessions) as session:
+        for rec in session.scalars(_running_runs()):
+            if rec.job_id in room.psi_runs or not holder_is_gone(rec, now):
+                continue
+            room.psi_runs.end(rec.job_id)
+            _failed(session, room, rec, "the server holding the run stopped: run it again")
+            failed.append(rec.job_id)
+    return failed
+
+
+def _running_runs(*where: ColumnElement[bool]) -> Select[JobRecord]:
+    return select(JobRecord).where(
+        JobRecord.state == JobState.RUNNING.value,
+        JobRecord.kind.in_([kind.value for kind in PSI_KINDS]),
+        *where,
     )
 
 
@@ -299,13 +328,7 @@ def _fail_running(room: Sealroom, reason: str, *where: ColumnElement[bool]) -> l
     """Fails the running PSI runs that ``where`` picks, dropping their owner-side state."""
     failed = []
     with transaction(room.sessions) as session:
-        for rec in session.scalars(
-            select(JobRecord).where(
-                JobRecord.state == JobState.RUNNING.value,
-                JobRecord.kind.in_([kind.value for kind in PSI_KINDS]),
-                *where,
-            )
-        ):
+        for rec in session.scalars(_running_runs(*where)):
             room.psi_runs.end(rec.job_id)
             _failed(session, room, rec, reason)
             failed.append(rec.job_id)

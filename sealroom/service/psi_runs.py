@@ -102,6 +102,11 @@ class PsiRuns:
             held = self._runs.get(job_id)
         return None if held is None else held.run
 
+    def job_ids(self) -> list[str]:
+        """The runs held open here (their leases are this process's to renew)."""
+        with self._lock:
+            return list(self._runs)
+
     def __contains__(self, job_id: object) -> bool:
         with self._lock:
             return job_id in self._runs

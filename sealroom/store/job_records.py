@@ -40,6 +40,10 @@ class JobRecord(Base):
     output_key_id: Mapped[str | None] = mapped_column(ForeignKey("data_keys.key_id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The process running the job (a worker, or a server for PSI runs) and until when
+    # its lease holds; recovered by another only after it expires (``service.leases``).
+    lease_owner: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class JobOutputRecord(Base):

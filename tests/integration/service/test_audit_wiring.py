@@ -26,6 +26,7 @@ from sealroom.service import audit_log, contracts, datasets, keys, parties, setu
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
 from sealroom.service.parties import IssueKeys, RegisterKeys
+from sealroom.service.psi_runs import PsiRuns
 
 from .conftest import ADMIN, PASSPHRASE
 
@@ -60,6 +61,7 @@ QUERIES = {
     "jobs.job_status",
     "jobs.job_logs",
     "jobs.list_jobs",
+    "psi.psi_message_cap",
     "job_records.read_outputs",
     "ledger.export_report",
     "ledger.ledger_rows",
@@ -72,8 +74,9 @@ QUERIES = {
     "tokens.parse_token",
     "tokens.list_tokens",
 }
-# Building blocks that write only what their audited caller records (encrypted blobs).
-BUILDING_BLOCKS = {"blobs"}
+# Building blocks that write only what their audited caller records (encrypted blobs;
+# who holds a running job, which the caller's job event names).
+BUILDING_BLOCKS = {"blobs", "leases"}
 # Owner-side protocol steps that only the audited psi.exchange_psi calls.
 # Where the owner's PSI work runs, and its share made ahead: no store change; the
 # run's events are psi.open_psi's and psi.exchange_psi's.
@@ -441,7 +444,11 @@ def test_every_psi_command_appends_an_event(active: tuple[Sealroom, object]) -> 
 
     def abandon() -> None:
         psi.open_psi(room, partner, "c-12", JobKind.PSI_SUM, partner_set_size=len(ids))
-        psi.fail_abandoned_runs(room)  # no owner-side state: as after a server restart
+        # As after a server restart: no owner-side state here, and the lease has lapsed.
+        restarted = replace(
+            room, clock=lambda: datetime.now(UTC) + timedelta(minutes=2), psi_runs=PsiRuns()
+        )
+        psi.fail_abandoned_runs(restarted)
 
     def stall() -> None:
         psi.open_psi(room, partner, "c-12", JobKind.PSI_SUM, partner_set_size=len(ids))
