@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from sealroom.cli.session import console, opened
+from sealroom.cli.stopping import exit_on_sigterm
 from sealroom.errors import ConfigError
 
 DEFAULT_PORT = 8737
@@ -48,6 +49,7 @@ def serve(
     from sealroom.service.psi import fail_abandoned_runs, make_shares_ahead
     from sealroom.service.psi_ahead import PsiAhead
 
+    exit_on_sigterm()
     with opened() as room:
         room.keyring()  # opened once here, not by the first request
         if swept := sweep_uploads(room):

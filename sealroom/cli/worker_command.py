@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 import threading
-from types import FrameType
 from typing import Annotated
 
 import typer
 
 from sealroom.cli.session import console, opened
+from sealroom.cli.stopping import exit_on_sigterm
 from sealroom.service.job_runner import RecoveredJob, recover_jobs, run_next_job
 
 
@@ -19,9 +18,7 @@ def worker(
 ) -> None:
     """Run queued jobs; on start, recover jobs a killed worker left running."""
     idle = threading.Event()
-    # SIGTERM ends the worker as Ctrl-C does: the running sandbox is removed, the job
-    # goes back to the queue, and the store is closed, instead of dying mid-write.
-    signal.signal(signal.SIGTERM, _stop)
+    exit_on_sigterm()
     with opened() as room:
         _report(recover_jobs(room))
         while True:
@@ -34,10 +31,6 @@ def worker(
             # Workers share the store: another's killed jobs are taken up here.
             _report(recover_jobs(room))
             idle.wait(poll)
-
-
-def _stop(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
 
 
 def _report(recovered: list[RecoveredJob]) -> None:

@@ -41,7 +41,15 @@ from sealroom.service.contracts import show_contract
 from sealroom.service.datasets import open_dataset_reader, show_dataset
 from sealroom.service.job_records import load_job, store_outputs, transition
 from sealroom.service.jobs import JobView, job_view
-from sealroom.service.leases import LeaseLost, check_held, holder_is_gone, let_go, still_held, take
+from sealroom.service.leases import (
+    LeaseLost,
+    check_held,
+    holder_is_gone,
+    let_go,
+    seize,
+    still_held,
+    take,
+)
 from sealroom.service.samples import debug_sample_file
 from sealroom.store.database import transaction
 from sealroom.store.job_records import JobRecord
@@ -317,12 +325,11 @@ def recover_jobs(room: Sealroom) -> list[RecoveredJob]:
                 JobRecord.kind == JobKind.SCRIPT.value,
             )
         ):
-            if not holder_is_gone(rec, room.clock()):
+            if not holder_is_gone(rec, room.clock()) or not seize(session, rec):
                 continue
             step = recover(JobState(rec.state), attempts=rec.attempts)
             if step.event is None:
                 continue
-            let_go(rec)
             transition(
                 session, room, rec, step.event, actor=WORKER, role="worker", reason=step.reason
             )

@@ -81,6 +81,33 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
 
 
+def seize(session: Session, rec: JobRecord) -> bool:
+    """Takes a running job away from its gone holder, if no other process did first.
+
+    Compared and set in one UPDATE (SQLite has no row locks): of several processes
+    recovering the same job, exactly one sees it still held by the holder they all
+    found gone.
+    """
+    owner = rec.lease_owner
+    same_owner = (
+        JobRecord.lease_owner.is_(None) if owner is None else JobRecord.lease_owner == owner
+    )
+    result = session.execute(
+        update(JobRecord)
+        .where(
+            JobRecord.job_id == rec.job_id,
+            JobRecord.state == JobState.RUNNING.value,
+            same_owner,
+        )
+        .values(lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    session.refresh(rec)
+    return True
+
+
 def still_held(rec: JobRecord, holder: str) -> bool:
     return rec.state == JobState.RUNNING.value and rec.lease_owner == holder
 

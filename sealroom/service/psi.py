@@ -31,7 +31,7 @@ from sealroom.service.admission import admit
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import ContractView, list_contracts, show_contract
 from sealroom.service.job_records import add_job, load_job, store_outputs, transition
-from sealroom.service.leases import holder_is_gone, let_go, take
+from sealroom.service.leases import holder_is_gone, let_go, seize, take
 from sealroom.service.psi_runs import MessageInFlight
 from sealroom.service.psi_shares import RunShares
 from sealroom.store.database import transaction
@@ -310,6 +310,8 @@ def fail_abandoned_runs(room: Sealroom) -> list[str]:
         for rec in session.scalars(_running_runs()):
             if rec.job_id in room.psi_runs or not holder_is_gone(rec, now):
                 continue
+            if not seize(session, rec):
+                continue  # another server took it up first
             room.psi_runs.end(rec.job_id)
             _failed(session, room, rec, "the server holding the run stopped: run it again")
             failed.append(rec.job_id)
