@@ -387,8 +387,8 @@ def _agrees(
     if math.isnan(released):
         return False
     if declared.is_count:
-        slack = rules.count_base / 2 if rules.count_base else 0.0
-        return abs(released - truth) <= slack + 1e-9
+        # "Rounded to a multiple of 5" may be down (n // 5 * 5) as well as to the nearest.
+        return abs(released - truth) < (rules.count_base or 1)
     slack = tolerance(rules.decimals) + 1e-9 * abs(truth)
     return abs(released - truth) <= slack
 

@@ -335,3 +335,14 @@ def test_rounding_the_contract_declares_is_not_flagged() -> None:
     rounded["mean_spend_cny"] = [round(m, 2) for m in rounded["mean_spend_cny"]]
     report = check(rounded, table)
     assert not failed(report, CheckName.RECOMPUTED)
+
+
+def test_counts_rounded_down_to_the_declared_base_are_not_flagged() -> None:
+    table = customers(spend={"Beijing": [100.0] * 20})
+    floored = honest_by_city(table.slice(0, 57))  # 30, 20 and 7 in Shenzhen
+    floored["customers"] = [30, 20, 5]  # 7 // 5 * 5
+    report = check(floored, table.slice(0, 57))
+    assert not failed(report, CheckName.RECOMPUTED)
+    floored["customers"] = [30, 20, 15]  # 8 away: more than any rounding to 5 explains
+    [flagged] = failed(check(floored, table.slice(0, 57)), CheckName.RECOMPUTED)
+    assert "row 3: released 15, recomputed 7" in flagged
