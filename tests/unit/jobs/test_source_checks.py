@@ -14,10 +14,12 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pytest
 
-from contracts import Contract
+from contracts import Contract, contract_hash
 from jobs.check_report import Action, CheckName, FileOutcome, FileReport
+from jobs.ledger import export_events_for_release
 from jobs.output_checks import OutputCheckPolicy, check_outputs
 from jobs.output_schemas import output_lineage, schema_for
+from jobs.receipt import Receipt
 from jobs.sensitive_index import build_sensitive_index
 from tests.unit.jobs.conftest import load_example
 
@@ -346,3 +348,22 @@ def test_counts_rounded_down_to_the_declared_base_are_not_flagged() -> None:
     floored["customers"] = [30, 20, 15]  # 8 away: more than any rounding to 5 explains
     [flagged] = failed(check(floored, table.slice(0, 57)), CheckName.RECOMPUTED)
     assert "row 3: released 15, recomputed 7" in flagged
+
+
+def test_the_export_ledger_charges_what_the_matched_schemas_name_as_sources() -> None:
+    contract = contract_with()
+    receipt = Receipt(
+        job_id="j-7", submitter="alice", contract_id="c-12", contract_version=1,
+        contract_hash=contract_hash(contract), code_hash="sha256:" + "0" * 64,
+        image_digest="sha256:" + "1" * 64, inputs=(), outputs=(), approvals=(),
+        checks_passed={}, recipients=("globex-uk",),
+        released_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    declared = output_lineage(contract, ["by_city.csv"])
+    [row] = export_events_for_release(contract, receipt, individuals=60, lineage=declared)
+    assert row.data_categories == ("general",)
+    # A file no schema declares is charged with every column of the contract.
+    anything = output_lineage(contract, ["by_city.csv", "other.csv"])
+    [row] = export_events_for_release(contract, receipt, individuals=60, lineage=anything)
+    assert "sensitive_personal" in row.data_categories
+    assert anything.datasets == ("customers",)
