@@ -19,6 +19,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -128,8 +129,7 @@ def check_aggregate_bounds(
             continue
         if not is_number_type(column.type) or not is_number_type(source.type):
             continue  # a text "mean" fails the schema's type check; dates have no sum
-        known = [float(v or 0) for v in source.drop_null().cast(pa.float64()).to_pylist()]
-        low, high = _bounds(aggregate, known)
+        low, high = _bounds(aggregate, source.drop_null().cast(pa.float64()))
         rows = [
             i
             for i, value in enumerate(column.to_pylist())
@@ -146,12 +146,15 @@ def check_aggregate_bounds(
     return findings
 
 
-def _bounds(aggregate: Aggregate, values: list[float]) -> tuple[float, float] | tuple[None, None]:
-    if not values:
+def _bounds(
+    aggregate: Aggregate, values: pa.ChunkedArray[Any]
+) -> tuple[float, float] | tuple[None, None]:
+    if len(values) == 0:
         return None, None  # no source values: no aggregate of them can be released
     if aggregate is Aggregate.SUM:
-        return math.fsum(v for v in values if v < 0), math.fsum(v for v in values if v > 0)
-    return min(values), max(values)
+        numbers = np.asarray(values.to_numpy(), dtype=np.float64)
+        return float(numbers[numbers < 0].sum()), float(numbers[numbers > 0].sum())
+    return float(pc.min(values).as_py()), float(pc.max(values).as_py())
 
 
 def _within(value: float, low: float | None, high: float | None, decimals: int | None) -> bool:
