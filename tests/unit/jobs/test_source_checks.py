@@ -172,6 +172,8 @@ def test_a_file_no_schema_matches_is_never_passed() -> None:
     [reason] = failed(report, CheckName.DECLARED_SCHEMA)
     assert reason.startswith("leak.csv matches none of the output schemas")
     assert "by_city*.csv" in reason
+    # Nothing is said to have passed that needed a schema to check against.
+    assert not set(report.passed) & (INPUT_CHECKS - {CheckName.DECLARED_SCHEMA})
 
 
 def test_the_single_schema_matches_every_file_after_the_patterned_ones() -> None:
