@@ -107,3 +107,24 @@ def test_a_sum_of_text_is_refused_in_a_file_schema(example_text: str) -> None:
     assert any(
         m.startswith("output.schemas[1].columns[1].aggregate: sum of customers.city") for m in found
     ), found
+
+
+ORDERS = """  - name: orders
+    owner: acme-cn
+    columns:
+      - name: order_total
+        logicalType: number
+        classification: general
+
+job_kinds:"""
+
+
+def test_with_two_datasets_a_bare_count_must_say_which_it_counts(example_text: str) -> None:
+    two = replace_once("\njob_kinds:", "\n" + ORDERS)(example_text)
+    unsaid = BY_CITY.replace("      partition_of: customers\n", "")
+    found = messages(with_schemas(two, unsaid))
+    assert any(
+        m.startswith("output.schemas[0].columns[1].source: count column customers must say")
+        for m in found
+    ), found
+    load_contract(with_schemas(two), "c.yaml")  # partition_of says it
