@@ -21,6 +21,7 @@ from contracts.job_kinds import (
     PsiSumRules,
 )
 from contracts.masking import Generalise, Keep, Truncate
+from contracts.outputs import OutputColumn
 from contracts.parties import Role
 from contracts.review import QuorumRule
 
@@ -239,45 +240,66 @@ def _output_issues(contract: Contract) -> Iterator[Issue]:
         problem = _column_ref_issue(contract, ("output", "forbidden_columns", index), ref)
         if problem:
             yield problem
-    for index, out in enumerate(rules.output_schema or ()):
-        path: Path = ("output", "schema", index)
-        if out.source is None:
-            if out.aggregate not in (None, "count"):
-                yield (*path, "aggregate"), f"output column {out.name} aggregates but has no source"
-            continue
-        problem = _column_ref_issue(contract, (*path, "source"), out.source)
-        if problem:
-            yield problem
-            continue
-        column = contract.column(out.source)
-        assert column is not None
-        wants = "requires" if out.required else "declares"
-        if column.policy in (ColumnPolicy.JOIN_ONLY, ColumnPolicy.NEVER_OUTPUT):
-            yield (
-                (*path, "source"),
-                f"contradictory rules: column {out.source} is {column.policy.value} but the "
-                f"output schema {wants} it as {out.name}",
-            )
-        elif out.source in forbidden:
-            yield (
-                (*path, "source"),
-                f"contradictory rules: column {out.source} is in output.forbidden_columns but "
-                f"the output schema {wants} it as {out.name}",
-            )
-        elif column.policy is ColumnPolicy.AGGREGATE_ONLY and out.aggregate is None:
-            yield (
-                (*path, "aggregate"),
-                f"column {out.source} is aggregate_only, so output column {out.name} must "
-                "name an aggregate (count, sum, mean, ...)",
-            )
-        numeric_needed = out.aggregate is not None and out.aggregate.needs_numeric
-        if numeric_needed and not column.logical_type.is_numeric:
-            assert out.aggregate is not None
-            yield (
-                (*path, "aggregate"),
-                f"{out.aggregate.value} of {out.source} needs a number, "
-                f"but it is {column.logical_type.value}",
-            )
+    columns: list[tuple[Path, OutputColumn]] = [
+        (("output", "schema", index), out) for index, out in enumerate(rules.output_schema or ())
+    ]
+    for index, schema in enumerate(rules.file_schemas or ()):
+        path: Path = ("output", "schemas", index)
+        if schema.partition_of is not None and contract.dataset(schema.partition_of) is None:
+            yield (*path, "partition_of"), f"unknown dataset {schema.partition_of}"
+        columns.extend(((*path, "columns", i), out) for i, out in enumerate(schema.columns))
+        if len(contract.datasets) > 1 and schema.partition_of is None:
+            for i, out in enumerate(schema.columns):
+                if out.is_count and out.source is None:
+                    yield (
+                        (*path, "columns", i, "source"),
+                        f"count column {out.name} must say which dataset it counts: give it a "
+                        "source, or the schema a partition_of",
+                    )
+    for path, out in columns:
+        yield from _output_column_issues(contract, path, out, forbidden)
+
+
+def _output_column_issues(
+    contract: Contract, path: Path, out: OutputColumn, forbidden: set[str]
+) -> Iterator[Issue]:
+    if out.source is None:
+        if out.aggregate not in (None, "count"):
+            yield (*path, "aggregate"), f"output column {out.name} aggregates but has no source"
+        return
+    problem = _column_ref_issue(contract, (*path, "source"), out.source)
+    if problem:
+        yield problem
+        return
+    column = contract.column(out.source)
+    assert column is not None
+    wants = "requires" if out.required else "declares"
+    if column.policy in (ColumnPolicy.JOIN_ONLY, ColumnPolicy.NEVER_OUTPUT):
+        yield (
+            (*path, "source"),
+            f"contradictory rules: column {out.source} is {column.policy.value} but the "
+            f"output schema {wants} it as {out.name}",
+        )
+    elif out.source in forbidden:
+        yield (
+            (*path, "source"),
+            f"contradictory rules: column {out.source} is in output.forbidden_columns but "
+            f"the output schema {wants} it as {out.name}",
+        )
+    elif column.policy is ColumnPolicy.AGGREGATE_ONLY and out.aggregate is None:
+        yield (
+            (*path, "aggregate"),
+            f"column {out.source} is aggregate_only, so output column {out.name} must "
+            "name an aggregate (count, sum, mean, ...)",
+        )
+    numeric_needed = out.aggregate is not None and out.aggregate.needs_numeric
+    if numeric_needed and not column.logical_type.is_numeric:
+        assert out.aggregate is not None
+        yield (
+            (*path, "aggregate"),
+            f"{out.aggregate.value} of {out.source} needs a number, "
+            f"but it is {column.logical_type.value}",
+        )
 
 
 def _review_issues(contract: Contract) -> Iterator[Issue]:

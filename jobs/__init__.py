@@ -54,6 +54,7 @@ from jobs.ledger import (
     export_events_for_release,
     purgeable,
 )
+from jobs.output_schemas import OutputLineage, output_lineage, schema_for
 from jobs.receipt import (
     ApprovalRecord,
     InputVersion,
@@ -139,6 +140,7 @@ __all__ = [
     "OpenedResult",
     "OutputCheckPolicy",
     "OutputDigest",
+    "OutputLineage",
     "OutputUnreadable",
     "PsiAsk",
     "PsiAskMissing",
@@ -174,11 +176,13 @@ __all__ = [
     "open_review",
     "output_class_for",
     "output_digests",
+    "output_lineage",
     "purgeable",
     "read_output",
     "recover",
     "release_recipients",
     "schema_drift",
+    "schema_for",
     "seal_result",
     "sign_receipt",
     "verify_receipt",

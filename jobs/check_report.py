@@ -25,11 +25,20 @@ class CheckName(StrEnum):
     VERBATIM_VALUES = "verbatim_values"
     VERBATIM_HEADERS = "verbatim_headers"
     ROUNDING = "rounding"
+    DECLARED_SCHEMA = "declared_schema"  # the file's name matches a schema the contract declares
+    SOURCE_VALUES = "source_values"  # grouping columns hold only values of their source
+    AGGREGATE_BOUNDS = "aggregate_bounds"  # aggregates lie where their source allows
+    COUNTS = "counts"  # counts are whole, non-negative and at most the rows counted
+    THRESHOLD = "threshold"  # recomputed groups have at least min_group_size members
+    DOMINANCE = "dominance"  # no one or two contributors make up most of a group's total
+    CLASS_DISCLOSURE = "class_disclosure"  # no group shares one value of a personal column
+    RECOMPUTED = "recomputed"  # released values agree with their recomputation
 
 
 class Action(StrEnum):
     BLOCK = "block"  # the whole file is withheld from review and release
     SUPPRESS = "suppress"  # the offending cells are emptied; the rest goes on
+    FLAG = "flag"  # shown to the reviewer beside what it concerns; blocks nothing
 
 
 class FileOutcome(StrEnum):
@@ -39,12 +48,27 @@ class FileOutcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class FlaggedValue:
+    """A released value beside what Sealroom recomputed from the real inputs.
+
+    For the reviewer only: both are aggregates of real data, which a submitter
+    waiting for review must not see.
+    """
+
+    row: int  # 1-based data row
+    column: str
+    released: float | None
+    recomputed: float | None
+
+
+@dataclass(frozen=True)
 class Failure:
     check: CheckName
     action: Action
     reason: str
     column: str | None = None
     cells: int = 0
+    flagged: tuple[FlaggedValue, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,7 +93,7 @@ class FileReport:
     def outcome(self) -> FileOutcome:
         if any(f.action is Action.BLOCK for f in self.failures):
             return FileOutcome.BLOCKED
-        if self.failures:
+        if any(f.action is Action.SUPPRESS for f in self.failures):
             return FileOutcome.SUPPRESSED
         return FileOutcome.PASSED
 
@@ -132,4 +156,8 @@ def _failure_json(failure: Failure) -> dict[str, Any]:
         "reason": failure.reason,
         "column": failure.column,
         "cells": failure.cells,
+        "flagged": [
+            {"row": v.row, "column": v.column, "released": v.released, "recomputed": v.recomputed}
+            for v in failure.flagged
+        ],
     }

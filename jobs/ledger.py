@@ -28,6 +28,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from contracts import Classification, Contract, LegalBasis
+from jobs.output_schemas import OutputLineage
 from jobs.receipt import Receipt
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -325,23 +326,28 @@ def export_events_for_release(
     personal_individuals: int = 0,
     sensitive_individuals: int = 0,
     recipient_countries: Mapping[str, str] | None = None,
+    lineage: OutputLineage | None = None,
 ) -> tuple[ExportEvent, ...]:
     """The ledger rows a release appends: one per dataset owner and recipient.
 
     With several owners each row carries the release's full counts: the ledger
     cannot split people between owners, and over-counting errs on the safe side.
-    Important data is assumed whenever the contract classifies any column as
-    important, since statistics over important data can be important data too.
+    Important data is assumed whenever a column the output comes from is
+    classified important, since statistics over important data can be important
+    data too. Which columns those are is the ``lineage`` the contract's output
+    schemas give the released files (``output_lineage``); without it, every
+    column of the contract.
     """
     countries = dict(recipient_countries or {})
     destinations = contract.export.destination_countries
     owners = sorted({d.owner for d in contract.datasets})
-    categories = tuple(
-        sorted({c.classification.value for d in contract.datasets for c in d.columns})
+    classifications = (
+        set(lineage.classifications)
+        if lineage is not None
+        else {c.classification for d in contract.datasets for c in d.columns}
     )
-    important = any(
-        c.classification is Classification.IMPORTANT for d in contract.datasets for c in d.columns
-    )
+    categories = tuple(sorted(c.value for c in classifications))
+    important = Classification.IMPORTANT in classifications
     events: list[ExportEvent] = []
     for recipient in receipt.recipients:
         country = countries.get(recipient)

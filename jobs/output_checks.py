@@ -26,7 +26,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from contracts import Aggregate, ColumnPolicy, Contract, LogicalType
+from contracts import Aggregate, ColumnPolicy, Contract, FileSchema, LogicalType
 from jobs.check_report import (
     Action,
     CheckName,
@@ -36,10 +36,14 @@ from jobs.check_report import (
     FileReport,
     SuppressedCell,
 )
+from jobs.count_bounds import check_counts
 from jobs.errors import OutputUnreadable
 from jobs.output_files import read_output, read_output_text, write_output
 from jobs.output_finding import Finding
+from jobs.output_schemas import check_declared, schema_for
+from jobs.sdc_recompute import SdcRules, check_recomputed_groups
 from jobs.sensitive_index import SensitiveValueIndex
+from jobs.source_bounds import check_aggregate_bounds, check_source_values
 
 MAX_FILES_MSG = (
     "The job wrote {count} output files, more than the {limit} allowed: combine the "
@@ -107,8 +111,15 @@ SUPPRESSIBLE = frozenset(
         CheckName.SMALL_GROUPS,
         CheckName.VERBATIM_VALUES,
         CheckName.ROUNDING,
+        CheckName.THRESHOLD,
+        CheckName.DOMINANCE,
+        CheckName.CLASS_DISCLOSURE,
     }
 )
+
+#: Shown to the reviewer, never blocking: a job may filter, so a value unlike its
+#: recomputation is a question for the reviewer, not proof.
+FLAGGED = frozenset({CheckName.RECOMPUTED})
 
 _COUNT_NAME = re.compile(
     r"^(n|cnt|count|counts|num|freq|frequency)$|^(n|num|cnt|count)_|_(n|cnt|count|counts|num)$",
@@ -155,8 +166,13 @@ class OutputCheckPolicy:
     count_base: int | None = None
     decimals: int | None = None
     actions: Mapping[CheckName, Action] = field(default_factory=dict)
+    # Every declared file schema in matching order; a file none matches never passes.
+    schemas: tuple[FileSchema, ...] = ()
+    sdc: SdcRules | None = None
 
     def action_for(self, check: CheckName) -> Action:
+        if check in FLAGGED:
+            return Action.FLAG
         if check not in SUPPRESSIBLE:
             return Action.BLOCK
         return self.actions.get(check, Action.BLOCK)
@@ -182,7 +198,7 @@ class OutputCheckPolicy:
                 for c in rules.output_schema
             )
         )
-        declared = {c.name.casefold() for c in schema or ()}
+        declared = {c.name.casefold() for s in rules.schemas for c in s.columns}
         forbidden: dict[str, str] = {}
         for dataset in contract.datasets:
             for column in dataset.columns:
@@ -204,7 +220,18 @@ class OutputCheckPolicy:
             count_base=rounding.counts_to_multiple_of if rounding else None,
             decimals=rounding.decimals if rounding else None,
             actions=dict(actions or {}),
+            schemas=rules.schemas,
+            sdc=SdcRules.from_contract(contract),
         )
+
+    def for_file(self, schema: FileSchema | None) -> OutputCheckPolicy:
+        """This policy with ``schema`` (the one the file's name matched) as the declared one."""
+        if schema is None:
+            return replace(self, schema=None)
+        columns = tuple(
+            DeclaredColumn(c.name, c.logical_type, c.required, c.aggregate) for c in schema.columns
+        )
+        return replace(self, schema=columns)
 
 
 # Recognising columns.
@@ -503,7 +530,11 @@ class CheckedOutputs:
 
 
 def check_outputs(
-    files: Mapping[str, bytes], policy: OutputCheckPolicy, index: SensitiveValueIndex
+    files: Mapping[str, bytes],
+    policy: OutputCheckPolicy,
+    index: SensitiveValueIndex,
+    *,
+    inputs: Mapping[str, pa.Table] | None = None,
 ) -> CheckedOutputs:
     """Check every output file; the report says per file what passed, failed, was emptied."""
     names = sorted(files)
@@ -516,7 +547,7 @@ def check_outputs(
     reports = []
     releasable: dict[str, bytes] = {}
     for name in names:
-        report, released = _check_file(name, files[name], policy, index)
+        report, released = _check_file(name, files[name], policy, index, inputs)
         reports.append(report)
         if released is not None:
             releasable[name] = released
@@ -529,9 +560,15 @@ def _unread(name: str, data: bytes, bundle: list[Failure]) -> FileReport:
 
 
 def _check_file(
-    name: str, data: bytes, policy: OutputCheckPolicy, index: SensitiveValueIndex
+    name: str,
+    data: bytes,
+    policy: OutputCheckPolicy,
+    index: SensitiveValueIndex,
+    inputs: Mapping[str, pa.Table] | None = None,
 ) -> tuple[FileReport, bytes | None]:
     digest = hashlib.sha256(data).hexdigest()
+    schema = schema_for(name, policy.schemas)
+    policy = policy.for_file(schema) if policy.schemas else policy
     passed: list[CheckName] = []
     failures: list[Failure] = []
 
@@ -539,7 +576,9 @@ def _check_file(
         if not findings:
             passed.append(check)
         action = policy.action_for(check)
-        failures.extend(Failure(check, action, f.reason, f.column, len(f.cells)) for f in findings)
+        failures.extend(
+            Failure(check, action, f.reason, f.column, len(f.cells), f.flagged) for f in findings
+        )
         return findings if action is Action.SUPPRESS else []
 
     def blocked(rows: int | None) -> tuple[FileReport, None]:
@@ -559,6 +598,7 @@ def _check_file(
     record(CheckName.MAX_ROWS, check_max_rows(name, table, policy))
     if failures:
         return blocked(table.num_rows)
+    record(CheckName.DECLARED_SCHEMA, check_declared(name, policy.schemas))
     record(CheckName.VERBATIM_HEADERS, check_verbatim_headers(name, table, index))
     to_empty: list[Finding] = []
     to_empty += record(CheckName.FORBIDDEN_COLUMNS, check_forbidden_columns(name, table, policy))
@@ -567,6 +607,16 @@ def _check_file(
     as_written = read_output_text(name, data, table)
     to_empty += record(CheckName.VERBATIM_VALUES, check_verbatim_values(name, as_written, index))
     to_empty += record(CheckName.ROUNDING, check_rounding(name, table, policy))
+    if inputs is not None and schema is not None:  # without a schema, nothing to hold it to
+        record(CheckName.SOURCE_VALUES, check_source_values(name, table, schema, inputs))
+        bounds = check_aggregate_bounds(name, table, schema, inputs, policy.decimals)
+        record(CheckName.AGGREGATE_BOUNDS, bounds)
+        record(CheckName.COUNTS, check_counts(name, table, schema, inputs))
+        if policy.sdc is not None:
+            sdc = check_recomputed_groups(name, table, schema, inputs, policy.sdc)
+            for check in (CheckName.THRESHOLD, CheckName.DOMINANCE, CheckName.CLASS_DISCLOSURE):
+                to_empty += record(check, [f for f in sdc if f.check is check])
+            record(CheckName.RECOMPUTED, [f for f in sdc if f.check is CheckName.RECOMPUTED])
     report = FileReport(name, digest, len(data), table.num_rows, tuple(passed), tuple(failures))
     if report.outcome is FileOutcome.BLOCKED:
         return report, None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobs.check_report import CheckName
+from jobs.check_report import CheckName, FlaggedValue
 
 
 @dataclass(frozen=True)
@@ -19,3 +19,4 @@ class Finding:
     reason: str
     column: str | None = None
     cells: tuple[tuple[int, str], ...] = ()
+    flagged: tuple[FlaggedValue, ...] = ()  # released values beside their recomputation

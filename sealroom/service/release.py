@@ -26,6 +26,7 @@ from jobs import (
     export_events_for_release,
     output_class_for,
     output_digests,
+    output_lineage,
     release_recipients,
     seal_result,
     sign_receipt,
@@ -94,10 +95,18 @@ def release_result(
                 released_at=receipt.released_at,
             )
         )
-    individuals = sum(show_dataset(room, d.name).row_count for d in contract.datasets)
+    # What the released files come from is what the signed output schemas they matched
+    # name as their sources, never what the job says of them.
+    lineage = output_lineage(contract, files)
+    individuals = sum(
+        show_dataset(room, d.name).row_count
+        for d in contract.datasets
+        if d.name in lineage.datasets
+    )
     history = [ledger_event(r) for r in session.scalars(select(ExportLedgerRecord))]
     warnings: list[str] = []
-    for event in export_events_for_release(contract, receipt, individuals=individuals):
+    events = export_events_for_release(contract, receipt, individuals=individuals, lineage=lineage)
+    for event in events:
         assessment = assess_release(history, event)
         warnings.extend(w.message for w in assessment.warnings)
         session.add(
