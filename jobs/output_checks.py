@@ -11,7 +11,9 @@ and the declared schema can only block: there is no cell to empty that would
 make a too-long file short or a wrong type right.
 
 ``check_outputs`` runs them all and returns the report and the bytes that may go
-on to review (suppressed files re-written in their own format).
+on to review. Those bytes are never the job's: each file is parsed strictly into
+one table, checked, and re-written in Sealroom's canonical form
+(``jobs.canonical_output``), so nothing the checks did not read can ride along.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from contracts import Aggregate, ColumnPolicy, Contract, LogicalType
+from jobs.canonical_output import FloatPrecision, canonical_table, write_canonical
 from jobs.check_report import (
     Action,
     CheckName,
@@ -37,7 +41,7 @@ from jobs.check_report import (
     SuppressedCell,
 )
 from jobs.errors import OutputUnreadable
-from jobs.output_files import read_output, read_output_text, write_output
+from jobs.output_files import read_output, read_output_text
 from jobs.output_finding import Finding
 from jobs.sensitive_index import SensitiveValueIndex
 
@@ -54,8 +58,8 @@ MAX_ROWS_MSG = (
     "further so the output describes groups, not people."
 )
 UNREADABLE_MSG = (
-    "{file} cannot be read as a table ({detail}), so it cannot be checked: write tables as "
-    ".csv, .parquet or .json."
+    "{file} cannot be read as one table ({detail}), so it cannot be checked: write tables as "
+    ".csv, .parquet or .json records, one column per name and one type per column."
 )
 FORBIDDEN_COLUMN_MSG = (
     "{file} has column {column}, which repeats input column {source} ({why}): remove it "
@@ -155,6 +159,11 @@ class OutputCheckPolicy:
     count_base: int | None = None
     decimals: int | None = None
     actions: Mapping[CheckName, Action] = field(default_factory=dict)
+
+    @property
+    def float_precision(self) -> FloatPrecision:
+        """How released floats are rounded: the declared decimals, else the default."""
+        return FloatPrecision(decimals=self.decimals)
 
     def action_for(self, check: CheckName) -> Action:
         if check not in SUPPRESSIBLE:
@@ -427,16 +436,23 @@ def check_small_groups(name: str, table: pa.Table, policy: OutputCheckPolicy) ->
     return findings
 
 
-def check_verbatim_values(name: str, table: pa.Table, index: SensitiveValueIndex) -> list[Finding]:
+def check_verbatim_values(
+    name: str, table: pa.Table, index: SensitiveValueIndex, as_written: pa.Table | None = None
+) -> list[Finding]:
+    """Cells that repeat an input's personal value, in ``table`` or as the file spelt them."""
     findings: list[Finding] = []
     if not len(index):
         return findings
+    views = [table] if as_written is None or as_written is table else [table, as_written]
     for column in table.column_names:
         if pa.types.is_boolean(table.column(column).type):
             continue
-        values = table.column(column).to_pylist()
-        rows = [i for i, v in enumerate(values) if v is not None and index.contains(v)]
-        if rows:
+        hits: set[int] = set()
+        for view in views:
+            values = view.column(column).to_pylist()
+            hits.update(i for i, v in enumerate(values) if v is not None and index.contains(v))
+        if hits:
+            rows = sorted(hits)
             message = VERBATIM_MSG.format(
                 file=name, column=column, cells=len(rows), rows=_rows_text(rows)
             )
@@ -503,9 +519,17 @@ class CheckedOutputs:
 
 
 def check_outputs(
-    files: Mapping[str, bytes], policy: OutputCheckPolicy, index: SensitiveValueIndex
+    files: Mapping[str, bytes],
+    policy: OutputCheckPolicy,
+    index: SensitiveValueIndex,
+    *,
+    inputs: Mapping[str, pa.Table] | None = None,
 ) -> CheckedOutputs:
-    """Check every output file; the report says per file what passed, failed, was emptied."""
+    """Check every output file; the report says per file what passed, failed, was emptied.
+
+    ``inputs`` are the run's real input tables by dataset name, for checks that
+    recompute what an output claims. ``releasable`` holds canonical bytes only.
+    """
     names = sorted(files)
     bundle = [Failure(f.check, Action.BLOCK, f.reason) for f in check_file_count(names, policy)]
     if bundle:
@@ -516,7 +540,7 @@ def check_outputs(
     reports = []
     releasable: dict[str, bytes] = {}
     for name in names:
-        report, released = _check_file(name, files[name], policy, index)
+        report, released = _check_file(name, files[name], policy, index, inputs or {})
         reports.append(report)
         if released is not None:
             releasable[name] = released
@@ -529,8 +553,13 @@ def _unread(name: str, data: bytes, bundle: list[Failure]) -> FileReport:
 
 
 def _check_file(
-    name: str, data: bytes, policy: OutputCheckPolicy, index: SensitiveValueIndex
+    name: str,
+    data: bytes,
+    policy: OutputCheckPolicy,
+    index: SensitiveValueIndex,
+    inputs: Mapping[str, pa.Table],
 ) -> tuple[FileReport, bytes | None]:
+    """Parse strictly, check, re-serialise: the released bytes are written from ``table``."""
     digest = hashlib.sha256(data).hexdigest()
     passed: list[CheckName] = []
     failures: list[Failure] = []
@@ -550,48 +579,43 @@ def _check_file(
     if failures:
         return blocked(None)
     try:
-        table = read_output(name, data)
+        parsed = read_output(name, data)
     except OutputUnreadable as err:
         reason = UNREADABLE_MSG.format(file=name, detail=err.reason)
         record(CheckName.READABLE, [Finding(CheckName.READABLE, reason)])
         return blocked(None)
-    record(CheckName.READABLE, check_flat(name, table))
-    record(CheckName.MAX_ROWS, check_max_rows(name, table, policy))
+    record(CheckName.READABLE, check_flat(name, parsed))
+    record(CheckName.MAX_ROWS, check_max_rows(name, parsed, policy))
     if failures:
-        return blocked(table.num_rows)
-    record(CheckName.VERBATIM_HEADERS, check_verbatim_headers(name, table, index))
+        return blocked(parsed.num_rows)
+    # The checks read the values that will be released (floats already rounded), except
+    # the rounding check, which tells the job whether it rounded as the contract says.
+    table = canonical_table(parsed, policy.float_precision)
+    as_written = read_output_text(name, data, table)
     to_empty: list[Finding] = []
+    record(CheckName.VERBATIM_HEADERS, check_verbatim_headers(name, table, index))
     to_empty += record(CheckName.FORBIDDEN_COLUMNS, check_forbidden_columns(name, table, policy))
     to_empty += record(CheckName.OUTPUT_SCHEMA, check_output_schema(name, table, policy))
     to_empty += record(CheckName.SMALL_GROUPS, check_small_groups(name, table, policy))
-    as_written = read_output_text(name, data, table)
-    to_empty += record(CheckName.VERBATIM_VALUES, check_verbatim_values(name, as_written, index))
-    to_empty += record(CheckName.ROUNDING, check_rounding(name, table, policy))
+    to_empty += record(
+        CheckName.VERBATIM_VALUES, check_verbatim_values(name, table, index, as_written)
+    )
+    to_empty += record(CheckName.ROUNDING, check_rounding(name, parsed, policy))
     report = FileReport(name, digest, len(data), table.num_rows, tuple(passed), tuple(failures))
     if report.outcome is FileOutcome.BLOCKED:
         return report, None
-    if not to_empty:
-        return replace(report, released_sha256=digest), data
     cells = sorted({(row, f.check, column) for f in to_empty for row, column in f.cells})
     first_check: dict[tuple[int, str], CheckName] = {}
     for row, check, column in cells:
         first_check.setdefault((row, column), check)
-    released = write_output(name, empty_cells(table, set(first_check)))
+    released = write_canonical(name, empty_cells(table, set(first_check)))
     suppressed = tuple(
         SuppressedCell(row + 1, column, check)
         for (row, column), check in sorted(first_check.items())
     )
-    report = FileReport(
-        name,
-        digest,
-        len(data),
-        table.num_rows,
-        tuple(passed),
-        tuple(failures),
-        suppressed,
-        hashlib.sha256(released).hexdigest(),
-    )
-    return report, released
+    return replace(
+        report, suppressed=suppressed, released_sha256=hashlib.sha256(released).hexdigest()
+    ), released
 
 
 def empty_cells(table: pa.Table, cells: set[tuple[int, str]]) -> pa.Table:
@@ -602,7 +626,9 @@ def empty_cells(table: pa.Table, cells: set[tuple[int, str]]) -> pa.Table:
     for column, rows in by_column.items():
         position = table.column_names.index(column)
         original = table.column(column)
-        mask = pa.array([i in rows for i in range(table.num_rows)], type=pa.bool_())
+        marked = np.zeros(table.num_rows, dtype=np.bool_)
+        marked[sorted(rows)] = True
+        mask = pa.array(marked, type=pa.bool_())
         emptied = pc.if_else(mask, pa.scalar(None, type=original.type), original)
         table = table.set_column(position, table.field(position).with_nullable(True), emptied)
     return table
