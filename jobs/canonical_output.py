@@ -21,7 +21,8 @@ their order, nothing else:
 Per format, keeping the file's own extension:
 
 - ``.csv``: a header row, names and strings always quoted (``"`` doubled), other
-  values bare, ``\\n`` line ends, UTF-8, ISO dates and times, empty for null;
+  values bare, ``\\n`` line ends, UTF-8, ISO dates and times, empty for null and
+  NaN (CSV readers read ``nan`` as null);
 - ``.json``: one compact array of objects, keys in column order, no whitespace,
   non-ASCII as UTF-8, non-finite floats as ``null`` (JSON has no NaN);
 - ``.parquet``: no key-value metadata (not even Arrow's schema), no dictionary
@@ -98,7 +99,7 @@ def write_canonical(name: str, table: pa.Table) -> bytes:
     table = table.combine_chunks()
     if suffix == ".csv":
         sink = io.BytesIO()
-        pa_csv.write_csv(table, sink, _CSV_OPTIONS)
+        pa_csv.write_csv(_without_nan(table), sink, _CSV_OPTIONS)
         return sink.getvalue()
     if suffix == ".parquet":
         sink = io.BytesIO()
@@ -120,6 +121,17 @@ def write_canonical(name: str, table: pa.Table) -> bytes:
     if suffix == ".json":
         return _json_records(table)
     raise OutputUnreadable(name, f"{suffix or 'no suffix'} is not a table format")
+
+
+def _without_nan(table: pa.Table) -> pa.Table:
+    """NaN as empty: a CSV reader reads ``nan`` as null, so writing it would not round-trip."""
+    for position, column_field in enumerate(table.schema):
+        if pa.types.is_floating(column_field.type):
+            column = table.column(position)
+            nan = pc.fill_null(pc.is_nan(column), False)
+            empty = pc.if_else(nan, pa.scalar(None, column_field.type), column)
+            table = table.set_column(position, column_field, empty)
+    return table
 
 
 def _canonical_column(values: pa.Array[Any], precision: FloatPrecision) -> pa.Array[Any]:

@@ -46,6 +46,10 @@ OUT_OF_RANGE = "row {row} column {position} holds an integer beyond 64 bits"
 NOT_UTF8 = "the file is not UTF-8"
 
 _INT64 = (-(2**63), 2**63 - 1)
+# An empty CSV cell is null in every column: CSV cannot tell an empty string from a
+# missing one, and the canonical form writes both as nothing. Only the empty cell:
+# pyarrow's other null spellings include ``NA``, a fine label for North America.
+_CSV_CONVERT = pa_csv.ConvertOptions(strings_can_be_null=True, null_values=[""])
 
 
 def suffix_of(name: str) -> str:
@@ -59,9 +63,11 @@ def parse_output_table(name: str, data: bytes) -> pa.Table:
         raise OutputUnreadable(name, f"{suffix or 'no suffix'} is not a table format")
     try:
         if suffix == ".csv":
-            table = pa_csv.read_csv(io.BytesIO(data))
+            table = pa_csv.read_csv(io.BytesIO(data), convert_options=_CSV_CONVERT)
         elif suffix == ".parquet":
-            table = pq.read_table(io.BytesIO(data))
+            # Not ``pq.read_table``: it refuses repeated names with a bare ArrowInvalid,
+            # where the reason should say which column repeats which.
+            table = pq.ParquetFile(io.BytesIO(data)).read()
         else:
             table = _json_table(data)
     except _Refused as refused:

@@ -140,7 +140,8 @@ def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
 
     tables = {name: pq.read_table(path) for name, path in inputs.items()}
     index = build_sensitive_index(contract, tables, key=os.urandom(32))
-    checked = check_outputs(files, OutputCheckPolicy.from_contract(contract), index)
+    policy = OutputCheckPolicy.from_contract(contract)
+    checked = check_outputs(files, policy, index, inputs=tables)
     return _finish(
         room,
         job,
