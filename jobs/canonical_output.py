@@ -60,6 +60,7 @@ _MAX_PLACES = 300
 # The stubs lag the library: these options and the string join exist since pyarrow 15.
 _write_options: Any = pa_csv.WriteOptions
 _join: Any = pc.binary_join_element_wise
+_compute: Any = pc  # the stubs reject arrays mixed with Python scalars
 _CSV_OPTIONS = _write_options(
     include_header=True,
     delimiter=",",
@@ -128,7 +129,7 @@ def _without_nan(table: pa.Table) -> pa.Table:
     for position, column_field in enumerate(table.schema):
         if pa.types.is_floating(column_field.type):
             column = table.column(position)
-            nan = pc.fill_null(pc.is_nan(column), False)
+            nan = _compute.fill_null(pc.is_nan(column), False)
             empty = pc.if_else(nan, pa.scalar(None, column_field.type), column)
             table = table.set_column(position, column_field, empty)
     return table
@@ -230,7 +231,7 @@ def _json_values(values: pa.Array[Any]) -> pa.Array[Any]:
         text = values.cast(pa.string())
     else:  # dates and times: their ISO text, as a JSON string
         text = _join('"', values.cast(pa.string()), '"', "")
-    filled: pa.Array[Any] = pc.fill_null(text, "null")
+    filled: pa.Array[Any] = _compute.fill_null(text, "null")
     return filled
 
 

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -131,6 +132,7 @@ _STATISTIC_NAME = re.compile(
     re.IGNORECASE,
 )
 _SHOWN_ROWS = 5
+_compute: Any = pc  # pyarrow's stubs reject arrays mixed with Python scalars
 
 
 @dataclass(frozen=True)
@@ -423,8 +425,8 @@ def check_small_groups(name: str, table: pa.Table, policy: OutputCheckPolicy) ->
     statistics = statistic_columns(table, policy)
     findings = []
     for column in count_like_columns(table, policy):
-        values = table.column(column).to_pylist()
-        rows = [i for i, v in enumerate(values) if v is not None and 0 < v < limit]
+        values = table.column(column)
+        rows = _true_rows(pc.and_(_compute.greater(values, 0), _compute.less(values, limit)))
         if not rows:
             continue
         companions = [column, *(s for s in statistics if s != column)]
@@ -449,8 +451,7 @@ def check_verbatim_values(
             continue
         hits: set[int] = set()
         for view in views:
-            values = view.column(column).to_pylist()
-            hits.update(i for i, v in enumerate(values) if v is not None and index.contains(v))
+            hits.update(_rows_holding_indexed_values(view.column(column), index))
         if hits:
             rows = sorted(hits)
             message = VERBATIM_MSG.format(
@@ -461,16 +462,32 @@ def check_verbatim_values(
     return findings
 
 
+def _rows_holding_indexed_values(
+    column: pa.ChunkedArray[Any], index: SensitiveValueIndex
+) -> list[int]:
+    # Each distinct value is looked up once: a million-row output repeats its labels.
+    distinct = pc.unique(column.drop_null()).to_pylist()
+    found = [value for value in distinct if index.contains(value)]
+    if not found:
+        return []
+    return _true_rows(pc.is_in(column, value_set=pa.array(found, type=column.type)))
+
+
+def _true_rows(mask: Any) -> list[int]:
+    """0-based rows where ``mask`` is true (null counts as false)."""
+    marked = _compute.fill_null(mask, False).to_numpy(zero_copy_only=False)
+    return [int(row) for row in np.flatnonzero(marked)]
+
+
 def check_rounding(name: str, table: pa.Table, policy: OutputCheckPolicy) -> list[Finding]:
     """Counts rounded to a multiple of the base; other numbers to the declared decimals."""
     findings = []
     counts = count_like_columns(table, policy)
     for column in table.column_names:
         data_type = table.column(column).type
-        values = table.column(column).to_pylist()
         if column in counts and policy.count_base is not None:
             base = policy.count_base
-            rows = [i for i, v in enumerate(values) if v is not None and not _multiple(v, base)]
+            rows = _not_multiples(table.column(column), base)
             if rows:
                 message = COUNT_ROUNDING_MSG.format(
                     file=name, column=column, cells=len(rows), base=base, rows=_rows_text(rows)
@@ -480,7 +497,7 @@ def check_rounding(name: str, table: pa.Table, policy: OutputCheckPolicy) -> lis
             pa.types.is_floating(data_type) or pa.types.is_decimal(data_type)
         ):
             decimals = policy.decimals
-            rows = [i for i, v in enumerate(values) if v is not None and not _rounded(v, decimals)]
+            rows = _not_rounded(table.column(column), decimals)
             if rows:
                 message = DECIMAL_ROUNDING_MSG.format(
                     file=name, column=column, cells=len(rows), decimals=decimals,
@@ -494,6 +511,25 @@ def _cells(rows: list[int], column: str) -> tuple[tuple[int, str], ...]:
     return tuple((row, column) for row in rows)
 
 
+def _not_multiples(column: pa.ChunkedArray[Any], base: int) -> list[int]:
+    if pa.types.is_integer(column.type):
+        numbers = _compute.fill_null(column, 0).to_numpy().astype(np.int64)
+        return [int(row) for row in np.flatnonzero(numbers % base != 0)]
+    values = column.to_pylist()
+    return [i for i, v in enumerate(values) if v is not None and not _multiple(v, base)]
+
+
+def _not_rounded(column: pa.ChunkedArray[Any], decimals: int) -> list[int]:
+    if pa.types.is_floating(column.type):
+        numbers = column.cast(pa.float64()).to_numpy(zero_copy_only=False)  # null is NaN
+        finite = np.isfinite(numbers)
+        # Floats: 0.1 + 0.2 is "rounded to 2 decimals" though not exactly 0.30.
+        close = np.isclose(numbers, np.round(numbers, decimals), rtol=1e-12, atol=1e-12)
+        return [int(row) for row in np.flatnonzero(finite & ~close)]
+    values = column.to_pylist()
+    return [i for i, v in enumerate(values) if v is not None and not _rounded(v, decimals)]
+
+
 def _multiple(value: float | Decimal, base: int) -> bool:
     if isinstance(value, float) and not value.is_integer():
         return False
@@ -505,7 +541,6 @@ def _rounded(value: float | Decimal, decimals: int) -> bool:
         return value == round(value, decimals)
     if not math.isfinite(value):
         return True
-    # Floats: 0.1 + 0.2 is "rounded to 2 decimals" though not exactly 0.30.
     return math.isclose(value, round(value, decimals), rel_tol=1e-12, abs_tol=1e-12)
 
 
