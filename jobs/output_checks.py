@@ -594,7 +594,10 @@ def _check_file(
     index: SensitiveValueIndex,
     inputs: Mapping[str, pa.Table],
 ) -> tuple[FileReport, bytes | None]:
-    """Parse strictly, check, re-serialise: the released bytes are written from ``table``."""
+    """Parse strictly, check, re-serialise: the released bytes are written from ``table``.
+
+    ``inputs`` are the real input tables, for checks that recompute an output from them.
+    """
     digest = hashlib.sha256(data).hexdigest()
     passed: list[CheckName] = []
     failures: list[Failure] = []
@@ -639,6 +642,14 @@ def _check_file(
     report = FileReport(name, digest, len(data), table.num_rows, tuple(passed), tuple(failures))
     if report.outcome is FileOutcome.BLOCKED:
         return report, None
+    return _release(name, table, to_empty, report)
+
+
+def _release(
+    name: str, table: pa.Table, to_empty: list[Finding], report: FileReport
+) -> tuple[FileReport, bytes]:
+    """The canonical bytes of ``table`` with the cells to suppress emptied, and the report
+    that names those cells and hashes those bytes."""
     cells = sorted({(row, f.check, column) for f in to_empty for row, column in f.cells})
     first_check: dict[tuple[int, str], CheckName] = {}
     for row, check, column in cells:
@@ -648,9 +659,8 @@ def _check_file(
         SuppressedCell(row + 1, column, check)
         for (row, column), check in sorted(first_check.items())
     )
-    return replace(
-        report, suppressed=suppressed, released_sha256=hashlib.sha256(released).hexdigest()
-    ), released
+    digest = hashlib.sha256(released).hexdigest()
+    return replace(report, suppressed=suppressed, released_sha256=digest), released
 
 
 def empty_cells(table: pa.Table, cells: set[tuple[int, str]]) -> pa.Table:
