@@ -87,7 +87,8 @@ class FileReport:
     passed: tuple[CheckName, ...]
     failures: tuple[Failure, ...]
     suppressed: tuple[SuppressedCell, ...] = ()
-    released_sha256: str | None = None  # of the file after suppression; None when blocked
+    # Of the canonical file released (after suppression); None when blocked.
+    released_sha256: str | None = None
 
     @property
     def outcome(self) -> FileOutcome:

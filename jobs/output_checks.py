@@ -11,7 +11,9 @@ and the declared schema can only block: there is no cell to empty that would
 make a too-long file short or a wrong type right.
 
 ``check_outputs`` runs them all and returns the report and the bytes that may go
-on to review (suppressed files re-written in their own format).
+on to review. Those bytes are never the job's: each file is parsed strictly into
+one table, checked, and re-written in Sealroom's canonical form
+(``jobs.canonical_output``), so nothing the checks did not read can ride along.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from contracts import Aggregate, ColumnPolicy, Contract, FileSchema, LogicalType
+from jobs.canonical_output import FloatPrecision, canonical_table, write_canonical
 from jobs.check_report import (
     Action,
     CheckName,
@@ -38,7 +43,7 @@ from jobs.check_report import (
 )
 from jobs.count_bounds import check_counts
 from jobs.errors import OutputUnreadable
-from jobs.output_files import read_output, read_output_text, write_output
+from jobs.output_files import read_output, read_output_text
 from jobs.output_finding import Finding
 from jobs.output_schemas import check_declared, schema_for
 from jobs.sdc_recompute import SdcRules, check_recomputed_groups
@@ -58,8 +63,8 @@ MAX_ROWS_MSG = (
     "further so the output describes groups, not people."
 )
 UNREADABLE_MSG = (
-    "{file} cannot be read as a table ({detail}), so it cannot be checked: write tables as "
-    ".csv, .parquet or .json."
+    "{file} cannot be read as one table ({detail}), so it cannot be checked: write tables as "
+    ".csv, .parquet or .json records, one column per name and one type per column."
 )
 FORBIDDEN_COLUMN_MSG = (
     "{file} has column {column}, which repeats input column {source} ({why}): remove it "
@@ -138,6 +143,7 @@ _STATISTIC_NAME = re.compile(
     re.IGNORECASE,
 )
 _SHOWN_ROWS = 5
+_compute: Any = pc  # pyarrow's stubs reject arrays mixed with Python scalars
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,11 @@ class OutputCheckPolicy:
     # Every declared file schema in matching order; a file none matches never passes.
     schemas: tuple[FileSchema, ...] = ()
     sdc: SdcRules | None = None
+
+    @property
+    def float_precision(self) -> FloatPrecision:
+        """How released floats are rounded: the declared decimals, else the default."""
+        return FloatPrecision(decimals=self.decimals)
 
     def action_for(self, check: CheckName) -> Action:
         if check in FLAGGED:
@@ -441,8 +452,8 @@ def check_small_groups(name: str, table: pa.Table, policy: OutputCheckPolicy) ->
     statistics = statistic_columns(table, policy)
     findings = []
     for column in count_like_columns(table, policy):
-        values = table.column(column).to_pylist()
-        rows = [i for i, v in enumerate(values) if v is not None and 0 < v < limit]
+        values = table.column(column)
+        rows = _true_rows(pc.and_(_compute.greater(values, 0), _compute.less(values, limit)))
         if not rows:
             continue
         companions = [column, *(s for s in statistics if s != column)]
@@ -454,16 +465,22 @@ def check_small_groups(name: str, table: pa.Table, policy: OutputCheckPolicy) ->
     return findings
 
 
-def check_verbatim_values(name: str, table: pa.Table, index: SensitiveValueIndex) -> list[Finding]:
+def check_verbatim_values(
+    name: str, table: pa.Table, index: SensitiveValueIndex, as_written: pa.Table | None = None
+) -> list[Finding]:
+    """Cells that repeat an input's personal value, in ``table`` or as the file spelt them."""
     findings: list[Finding] = []
     if not len(index):
         return findings
+    views = [table] if as_written is None or as_written is table else [table, as_written]
     for column in table.column_names:
         if pa.types.is_boolean(table.column(column).type):
             continue
-        values = table.column(column).to_pylist()
-        rows = [i for i, v in enumerate(values) if v is not None and index.contains(v)]
-        if rows:
+        hits: set[int] = set()
+        for view in views:
+            hits.update(_rows_holding_indexed_values(view.column(column), index))
+        if hits:
+            rows = sorted(hits)
             message = VERBATIM_MSG.format(
                 file=name, column=column, cells=len(rows), rows=_rows_text(rows)
             )
@@ -472,16 +489,32 @@ def check_verbatim_values(name: str, table: pa.Table, index: SensitiveValueIndex
     return findings
 
 
+def _rows_holding_indexed_values(
+    column: pa.ChunkedArray[Any], index: SensitiveValueIndex
+) -> list[int]:
+    # Each distinct value is looked up once: a million-row output repeats its labels.
+    distinct = pc.unique(column.drop_null()).to_pylist()
+    found = [value for value in distinct if index.contains(value)]
+    if not found:
+        return []
+    return _true_rows(pc.is_in(column, value_set=pa.array(found, type=column.type)))
+
+
+def _true_rows(mask: Any) -> list[int]:
+    """0-based rows where ``mask`` is true (null counts as false)."""
+    marked = _compute.fill_null(mask, False).to_numpy(zero_copy_only=False)
+    return [int(row) for row in np.flatnonzero(marked)]
+
+
 def check_rounding(name: str, table: pa.Table, policy: OutputCheckPolicy) -> list[Finding]:
     """Counts rounded to a multiple of the base; other numbers to the declared decimals."""
     findings = []
     counts = count_like_columns(table, policy)
     for column in table.column_names:
         data_type = table.column(column).type
-        values = table.column(column).to_pylist()
         if column in counts and policy.count_base is not None:
             base = policy.count_base
-            rows = [i for i, v in enumerate(values) if v is not None and not _multiple(v, base)]
+            rows = _not_multiples(table.column(column), base)
             if rows:
                 message = COUNT_ROUNDING_MSG.format(
                     file=name, column=column, cells=len(rows), base=base, rows=_rows_text(rows)
@@ -491,7 +524,7 @@ def check_rounding(name: str, table: pa.Table, policy: OutputCheckPolicy) -> lis
             pa.types.is_floating(data_type) or pa.types.is_decimal(data_type)
         ):
             decimals = policy.decimals
-            rows = [i for i, v in enumerate(values) if v is not None and not _rounded(v, decimals)]
+            rows = _not_rounded(table.column(column), decimals)
             if rows:
                 message = DECIMAL_ROUNDING_MSG.format(
                     file=name, column=column, cells=len(rows), decimals=decimals,
@@ -505,6 +538,25 @@ def _cells(rows: list[int], column: str) -> tuple[tuple[int, str], ...]:
     return tuple((row, column) for row in rows)
 
 
+def _not_multiples(column: pa.ChunkedArray[Any], base: int) -> list[int]:
+    if pa.types.is_integer(column.type):
+        numbers = _compute.fill_null(column, 0).to_numpy().astype(np.int64)
+        return [int(row) for row in np.flatnonzero(numbers % base != 0)]
+    values = column.to_pylist()
+    return [i for i, v in enumerate(values) if v is not None and not _multiple(v, base)]
+
+
+def _not_rounded(column: pa.ChunkedArray[Any], decimals: int) -> list[int]:
+    if pa.types.is_floating(column.type):
+        numbers = column.cast(pa.float64()).to_numpy(zero_copy_only=False)  # null is NaN
+        finite = np.isfinite(numbers)
+        # Floats: 0.1 + 0.2 is "rounded to 2 decimals" though not exactly 0.30.
+        close = np.isclose(numbers, np.round(numbers, decimals), rtol=1e-12, atol=1e-12)
+        return [int(row) for row in np.flatnonzero(finite & ~close)]
+    values = column.to_pylist()
+    return [i for i, v in enumerate(values) if v is not None and not _rounded(v, decimals)]
+
+
 def _multiple(value: float | Decimal, base: int) -> bool:
     if isinstance(value, float) and not value.is_integer():
         return False
@@ -516,7 +568,6 @@ def _rounded(value: float | Decimal, decimals: int) -> bool:
         return value == round(value, decimals)
     if not math.isfinite(value):
         return True
-    # Floats: 0.1 + 0.2 is "rounded to 2 decimals" though not exactly 0.30.
     return math.isclose(value, round(value, decimals), rel_tol=1e-12, abs_tol=1e-12)
 
 
@@ -536,7 +587,11 @@ def check_outputs(
     *,
     inputs: Mapping[str, pa.Table] | None = None,
 ) -> CheckedOutputs:
-    """Check every output file; the report says per file what passed, failed, was emptied."""
+    """Check every output file; the report says per file what passed, failed, was emptied.
+
+    ``inputs`` are the run's real input tables by dataset name, for checks that
+    recompute what an output claims. ``releasable`` holds canonical bytes only.
+    """
     names = sorted(files)
     bundle = [Failure(f.check, Action.BLOCK, f.reason) for f in check_file_count(names, policy)]
     if bundle:
@@ -566,6 +621,10 @@ def _check_file(
     index: SensitiveValueIndex,
     inputs: Mapping[str, pa.Table] | None = None,
 ) -> tuple[FileReport, bytes | None]:
+    """Parse strictly, check, re-serialise: the released bytes are written from ``table``.
+
+    ``inputs`` are the real input tables, for checks that recompute an output from them.
+    """
     digest = hashlib.sha256(data).hexdigest()
     schema = schema_for(name, policy.schemas)
     policy = policy.for_file(schema) if policy.schemas else policy
@@ -589,24 +648,29 @@ def _check_file(
     if failures:
         return blocked(None)
     try:
-        table = read_output(name, data)
+        parsed = read_output(name, data)
     except OutputUnreadable as err:
         reason = UNREADABLE_MSG.format(file=name, detail=err.reason)
         record(CheckName.READABLE, [Finding(CheckName.READABLE, reason)])
         return blocked(None)
-    record(CheckName.READABLE, check_flat(name, table))
-    record(CheckName.MAX_ROWS, check_max_rows(name, table, policy))
+    record(CheckName.READABLE, check_flat(name, parsed))
+    record(CheckName.MAX_ROWS, check_max_rows(name, parsed, policy))
     if failures:
-        return blocked(table.num_rows)
+        return blocked(parsed.num_rows)
     record(CheckName.DECLARED_SCHEMA, check_declared(name, policy.schemas))
-    record(CheckName.VERBATIM_HEADERS, check_verbatim_headers(name, table, index))
+    # The checks read the values that will be released (floats already rounded), except
+    # the rounding check, which tells the job whether it rounded as the contract says.
+    table = canonical_table(parsed, policy.float_precision)
+    as_written = read_output_text(name, data, table)
     to_empty: list[Finding] = []
+    record(CheckName.VERBATIM_HEADERS, check_verbatim_headers(name, table, index))
     to_empty += record(CheckName.FORBIDDEN_COLUMNS, check_forbidden_columns(name, table, policy))
     to_empty += record(CheckName.OUTPUT_SCHEMA, check_output_schema(name, table, policy))
     to_empty += record(CheckName.SMALL_GROUPS, check_small_groups(name, table, policy))
-    as_written = read_output_text(name, data, table)
-    to_empty += record(CheckName.VERBATIM_VALUES, check_verbatim_values(name, as_written, index))
-    to_empty += record(CheckName.ROUNDING, check_rounding(name, table, policy))
+    to_empty += record(
+        CheckName.VERBATIM_VALUES, check_verbatim_values(name, table, index, as_written)
+    )
+    to_empty += record(CheckName.ROUNDING, check_rounding(name, parsed, policy))
     if inputs is not None and schema is not None:  # without a schema, nothing to hold it to
         record(CheckName.SOURCE_VALUES, check_source_values(name, table, schema, inputs))
         bounds = check_aggregate_bounds(name, table, schema, inputs, policy.decimals)
@@ -620,28 +684,25 @@ def _check_file(
     report = FileReport(name, digest, len(data), table.num_rows, tuple(passed), tuple(failures))
     if report.outcome is FileOutcome.BLOCKED:
         return report, None
-    if not to_empty:
-        return replace(report, released_sha256=digest), data
+    return _release(name, table, to_empty, report)
+
+
+def _release(
+    name: str, table: pa.Table, to_empty: list[Finding], report: FileReport
+) -> tuple[FileReport, bytes]:
+    """The canonical bytes of ``table`` with the cells to suppress emptied, and the report
+    that names those cells and hashes those bytes."""
     cells = sorted({(row, f.check, column) for f in to_empty for row, column in f.cells})
     first_check: dict[tuple[int, str], CheckName] = {}
     for row, check, column in cells:
         first_check.setdefault((row, column), check)
-    released = write_output(name, empty_cells(table, set(first_check)))
+    released = write_canonical(name, empty_cells(table, set(first_check)))
     suppressed = tuple(
         SuppressedCell(row + 1, column, check)
         for (row, column), check in sorted(first_check.items())
     )
-    report = FileReport(
-        name,
-        digest,
-        len(data),
-        table.num_rows,
-        tuple(passed),
-        tuple(failures),
-        suppressed,
-        hashlib.sha256(released).hexdigest(),
-    )
-    return report, released
+    digest = hashlib.sha256(released).hexdigest()
+    return replace(report, suppressed=suppressed, released_sha256=digest), released
 
 
 def empty_cells(table: pa.Table, cells: set[tuple[int, str]]) -> pa.Table:
@@ -652,7 +713,9 @@ def empty_cells(table: pa.Table, cells: set[tuple[int, str]]) -> pa.Table:
     for column, rows in by_column.items():
         position = table.column_names.index(column)
         original = table.column(column)
-        mask = pa.array([i in rows for i in range(table.num_rows)], type=pa.bool_())
+        marked = np.zeros(table.num_rows, dtype=np.bool_)
+        marked[sorted(rows)] = True
+        mask = pa.array(marked, type=pa.bool_())
         emptied = pc.if_else(mask, pa.scalar(None, type=original.type), original)
         table = table.set_column(position, table.field(position).with_nullable(True), emptied)
     return table

@@ -416,7 +416,14 @@ def test_nested_columns_that_could_hide_records_in_one_cell_are_blocked(
     assert report.outcome is FileOutcome.BLOCKED
     [failure] = report.failures
     assert failure.check is CheckName.READABLE
-    assert failure.reason.startswith("nested.json column members holds list<item: string>")
+    assert "(row 1 column 3 holds a nested array)" in failure.reason
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(records), sink)
+    report = only_file(run({"nested.parquet": sink.getvalue()}, free, index))
+    assert report.outcome is FileOutcome.BLOCKED
+    [failure] = report.failures
+    assert failure.check is CheckName.READABLE
+    assert failure.reason.startswith("nested.parquet column members holds list<element: string>")
 
 
 def test_personal_values_used_as_column_names_are_blocked(
