@@ -68,7 +68,13 @@ from contracts.loading import load_contract, load_contract_file, parse_contract
 from contracts.masking import DebugSample, Masking, MaskingMethod
 from contracts.model import CONTRACT_FORMAT, Contract
 from contracts.odcs import OdcsImport, import_odcs
-from contracts.outputs import Aggregate, OutputColumn, OutputRules, Rounding
+from contracts.outputs import (
+    Aggregate,
+    DifferentialPrivacy,
+    OutputColumn,
+    OutputRules,
+    Rounding,
+)
 from contracts.parties import Party, Role
 from contracts.policy import (
     ReviewQuorum,
@@ -121,6 +127,7 @@ __all__ = [
     "ContractRevoked",
     "Dataset",
     "DebugSample",
+    "DifferentialPrivacy",
     "ExportRules",
     "HeAggregateRules",
     "IllegalTransition",

@@ -42,6 +42,16 @@ from jobs.errors import (
     SampleRulesMismatch,
 )
 from jobs.gate import GateDecision, PsiAsk, Submission, decide
+from jobs.leakage_ledger import (
+    BudgetState,
+    Differencing,
+    PrivacySpend,
+    ReleasedGroup,
+    budget_state,
+    find_differencing,
+    over_budget,
+    release_share,
+)
 from jobs.ledger import (
     CountryLine,
     ExportAssessment,
@@ -77,13 +87,19 @@ from jobs.states import FINAL_STATES, TRANSITIONS, JobEvent, JobState, advance, 
 
 if TYPE_CHECKING:
     from jobs.check_report import Action, CheckName, CheckReport, FileOutcome, FileReport
+    from jobs.dp_noise import NoisedOutputs, apply_noise
     from jobs.output_checks import CheckedOutputs, OutputCheckPolicy, check_outputs
     from jobs.output_files import read_output, write_output
+    from jobs.released_groups import psi_groups, table_groups
     from jobs.sample import MaskedSample, masked_sample
     from jobs.sample_drift import DriftReport, schema_drift
     from jobs.sensitive_index import SensitiveValueIndex, build_sensitive_index
 
 _LAZY = {
+    "NoisedOutputs": "jobs.dp_noise",
+    "apply_noise": "jobs.dp_noise",
+    "psi_groups": "jobs.released_groups",
+    "table_groups": "jobs.released_groups",
     "Action": "jobs.check_report",
     "CheckName": "jobs.check_report",
     "CheckReport": "jobs.check_report",
@@ -116,6 +132,7 @@ __all__ = [
     "Action",
     "AlreadyVoted",
     "ApprovalRecord",
+    "BudgetState",
     "CheckName",
     "CheckReport",
     "CheckedOutputs",
@@ -123,6 +140,7 @@ __all__ = [
     "CodeNotApproved",
     "CountryLine",
     "Decision",
+    "Differencing",
     "DriftReport",
     "ExportAssessment",
     "ExportEvent",
@@ -136,16 +154,19 @@ __all__ = [
     "JobEvent",
     "JobState",
     "MaskedSample",
+    "NoisedOutputs",
     "OpenedResult",
     "OutputCheckPolicy",
     "OutputDigest",
     "OutputUnreadable",
+    "PrivacySpend",
     "PsiAsk",
     "PsiAskMissing",
     "ReasonRequired",
     "Receipt",
     "ReceiptInvalid",
     "Recovery",
+    "ReleasedGroup",
     "ResultBundle",
     "Review",
     "ReviewClosed",
@@ -158,7 +179,9 @@ __all__ = [
     "Vote",
     "advance",
     "annual_report",
+    "apply_noise",
     "assess_release",
+    "budget_state",
     "build_sensitive_index",
     "cast",
     "check_code_unchanged",
@@ -168,19 +191,24 @@ __all__ = [
     "cumulative",
     "decide",
     "export_events_for_release",
+    "find_differencing",
     "is_final",
     "masked_sample",
     "open_result",
     "open_review",
     "output_class_for",
     "output_digests",
+    "over_budget",
+    "psi_groups",
     "purgeable",
     "read_output",
     "recover",
     "release_recipients",
+    "release_share",
     "schema_drift",
     "seal_result",
     "sign_receipt",
+    "table_groups",
     "verify_receipt",
     "write_output",
 ]
