@@ -227,9 +227,10 @@ def leakage(
     output_format: Annotated[
         ListingFormat, typer.Option("--format", help="table, json or csv.")
     ] = ListingFormat.TABLE,
+    as_party: ActingParty = None,
 ) -> None:
     """What the contract's releases showed (groups, counts, PSI sizes) and spent (epsilon)."""
-    with client_for() as client:
+    with client_for(as_party) as client:
         ledger = client.contract_leakage(contract_id)
     if output_format is ListingFormat.JSON:
         print(ledger.model_dump_json(indent=2))

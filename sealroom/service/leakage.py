@@ -35,7 +35,7 @@ from jobs import (
     release_share,
     table_groups,
 )
-from sealroom.errors import SealroomError
+from sealroom.errors import PermissionDenied, SealroomError
 from sealroom.service.actors import Actor, acting_party
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import show_contract
@@ -222,6 +222,14 @@ def show_leakage(room: Sealroom, actor: Actor, contract_id: str) -> LeakageLedge
     """The contract's ledger, for its owners, platform, recipients and reviewers."""
     contract = show_contract(room, contract_id).contract
     if not actor.is_admin:
+        own = contract.party(actor.name)
+        if own is not None and own.has_role(Role.SCIENTIST) and not own.has_role(Role.RECIPIENT):
+            # Roles belong to persons: a scientist who receives no real results does not
+            # read them here either, whatever organisation it works for.
+            raise PermissionDenied(
+                f"{actor.name} is a scientist of {contract.ref} and no recipient of it: the "
+                "leakage ledger shows released results; ask a recipient or the owner"
+            )
         acting_party(actor, contract, LEDGER_READERS)
     with room.sessions() as session:
         rows = session.scalars(
