@@ -143,7 +143,7 @@ def test_a_release_differing_from_an_earlier_one_by_five_persons_is_blocked_nami
     }
     denied = runner.invoke(contract_app, ["leakage", "c-12", "--as", "alice"])
     assert denied.exit_code != 0  # the scientist receives no real results, nor their ledger
-    assert "no recipient" in denied.output
+    assert "no recipient" in str(denied.exception)
 
 
 def test_a_dp_contract_releases_noisy_results_spends_its_share_and_refuses_past_its_budget(
