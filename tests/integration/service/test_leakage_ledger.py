@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from contracts import ActionKind, RunMode
+from contracts import ActionKind, JobKind, RunMode
 from jobs import Decision, JobState, PrivacySpend, code_hash, open_result
 from kms import PartyKeyPair, generate_party_keys, load_party_key_file
 from sealroom.cli.contract_commands import contract_app
@@ -26,14 +26,16 @@ from sealroom.data import customers_parquet
 from sealroom.service.actors import Actor
 from sealroom.service.audit_log import platform_public_keys
 from sealroom.service.context import Sealroom
-from sealroom.service.contracts import propose_contract, take_step
+from sealroom.service.contracts import propose_contract, show_contract, take_step
 from sealroom.service.datasets import register_dataset
+from sealroom.service.job_records import add_job
 from sealroom.service.job_runner import run_next_job
 from sealroom.service.jobs import submit_job
 from sealroom.service.leakage import (
     BudgetExhausted,
     DifferencingBlocked,
     PendingLeakage,
+    check_release,
     record_release,
     show_leakage,
 )
@@ -41,11 +43,11 @@ from sealroom.service.parties import IssueKeys, RegisterKeys, add_party
 from sealroom.service.results import download_result
 from sealroom.service.reviews import approve_code, show_review, vote
 from sealroom.store.database import transaction
-from sealroom.store.job_records import ReleaseRecord
+from sealroom.store.job_records import JobRecord, ReleaseRecord
 
 from .conftest import ADMIN, CONTRACT, PASSPHRASE, ROOT
 
-pytestmark = [pytest.mark.integration, pytest.mark.bwrap]
+pytestmark = pytest.mark.integration
 
 OWNER = Actor("acme-cn", False, None)
 PARTNER = Actor("globex-uk", False, None)
@@ -103,6 +105,7 @@ def released_count(room: Sealroom, job_id: str) -> int:
         )
 
 
+@pytest.mark.bwrap
 def test_a_release_differing_from_an_earlier_one_by_five_persons_is_blocked_naming_both(
     bwrap_room: Sealroom, isolated_home: Path
 ) -> None:
@@ -146,6 +149,7 @@ def test_a_release_differing_from_an_earlier_one_by_five_persons_is_blocked_nami
     assert "no recipient" in str(denied.exception)
 
 
+@pytest.mark.bwrap
 def test_a_dp_contract_releases_noisy_results_spends_its_share_and_refuses_past_its_budget(
     bwrap_room: Sealroom, isolated_home: Path
 ) -> None:
@@ -197,3 +201,55 @@ def test_a_dp_contract_releases_noisy_results_spends_its_share_and_refuses_past_
     )
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.output)["spent_epsilon"] == pytest.approx(5.0)
+
+
+def psi_sum_run(room: Sealroom, claimed: int) -> str:
+    """A finished PSI-sum run's record as the owner's side stores it (sizes it learned)."""
+    contract = show_contract(room, "c-12").contract
+    with transaction(room.sessions) as session:
+        rec = add_job(
+            session,
+            contract,
+            kind=JobKind.PSI_SUM,
+            mode=RunMode.REAL,
+            submitter="globex-uk",
+            code_name="psi_sum-protocol",
+            interpreter="none",
+            code=b"psi_sum:sum:customers.mobile",
+            now=room.clock(),
+        )
+        rec.check_report = {
+            "leakage": {"partner_set_size": 900, "claimed_intersection_size": claimed}
+        }
+        return rec.job_id
+
+
+def release_psi(room: Sealroom, job_id: str) -> None:
+    """The ledger's two steps of a release, in one transaction, as ``release_result`` runs them."""
+    contract = show_contract(room, "c-12").contract
+    with transaction(room.sessions) as session:
+        rec = session.get(JobRecord, job_id)
+        assert rec is not None
+        pending = check_release(session, rec, contract, {})
+        record_release(session, pending, room.clock())
+
+
+def test_psi_sum_runs_whose_intersections_differ_by_a_few_are_refused(
+    room: Sealroom, isolated_home: Path
+) -> None:
+    activate(room, isolated_home, CONTRACT.read_text("utf-8"))
+    first = psi_sum_run(room, 412)
+    release_psi(room, first)
+    again = psi_sum_run(room, 412)
+    release_psi(room, again)  # the same list again adds nothing
+    # One more identifier on the partner's list, and the owner's sum of one customer.
+    probe = psi_sum_run(room, 411)
+    with pytest.raises(DifferencingBlocked) as refused:
+        release_psi(room, probe)
+    assert first in refused.value.message and probe in refused.value.message
+    ledger = show_leakage(room, PARTNER, "c-12")
+    assert [(e.release_id, e.entry, e.count) for e in ledger.entries] == [
+        (first, "psi", 412),
+        (again, "psi", 412),
+    ]
+    assert ledger.entries[0].detail["partner_set_size"] == 900
