@@ -14,6 +14,9 @@ in, and the service layer persists each step before its effect.
     receipt = sign_receipt(Receipt(...), "platform", platform_keys)
     sealed = seal_result(ResultBundle(files, receipt.to_bytes()), job_id, recipient_keys)
     assessment = assess_release(ledger_rows, proposed_export_event)
+    noised = apply_noise(checked, contract, input_tables)         # DP contracts only
+    pairs = find_differencing(ledger_groups, table_groups(...), min_group_size=k)
+    refusal = over_budget(budget_state(budget, spends), release_share(contract), ...)
 
 The table-reading parts (``masked_sample``, ``schema_drift``, ``check_outputs``,
 ``build_sensitive_index``, ``read_output``) need pyarrow, pandas and Faker, which

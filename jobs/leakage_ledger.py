@@ -1,8 +1,10 @@
 """The leakage ledger's arithmetic: what a release adds, differencing, the privacy budget.
 
 Every release of a contract adds entries: one per released group of a table
-(its key columns and values, its count, its statistics) and one per PSI run
-(the set sizes and the intersection size where the owner learns it). A new
+(its key columns and values, its count, its statistics) and, per PSI run, the
+owner's set and the intersection where the owner learns its size
+(``jobs.released_groups``). Rows whose key has an emptied (suppressed) cell
+name no group and are not compared. A new
 release is compared with everything released before under the same contract,
 because two releases that are each safe can together single a person out:
 
