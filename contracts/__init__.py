@@ -70,6 +70,7 @@ from contracts.model import CONTRACT_FORMAT, Contract
 from contracts.odcs import OdcsImport, import_odcs
 from contracts.outputs import (
     Aggregate,
+    DifferentialPrivacy,
     Dominance,
     FileSchema,
     OutputColumn,
@@ -128,6 +129,7 @@ __all__ = [
     "ContractRevoked",
     "Dataset",
     "DebugSample",
+    "DifferentialPrivacy",
     "Dominance",
     "ExportRules",
     "FileSchema",

@@ -14,6 +14,9 @@ in, and the service layer persists each step before its effect.
     receipt = sign_receipt(Receipt(...), "platform", platform_keys)
     sealed = seal_result(ResultBundle(files, receipt.to_bytes()), job_id, recipient_keys)
     assessment = assess_release(ledger_rows, proposed_export_event)
+    noised = apply_noise(checked, contract, input_tables)         # DP contracts only
+    pairs = find_differencing(ledger_groups, table_groups(...), min_group_size=k)
+    refusal = over_budget(budget_state(budget, spends), release_share(contract), ...)
 
 The table-reading parts (``masked_sample``, ``schema_drift``, ``check_outputs``,
 ``build_sensitive_index``, ``read_output``) need pyarrow, pandas and Faker, which
@@ -42,6 +45,16 @@ from jobs.errors import (
     SampleRulesMismatch,
 )
 from jobs.gate import GateDecision, PsiAsk, Submission, decide
+from jobs.leakage_ledger import (
+    BudgetState,
+    Differencing,
+    PrivacySpend,
+    ReleasedGroup,
+    budget_state,
+    find_differencing,
+    over_budget,
+    release_share,
+)
 from jobs.ledger import (
     CountryLine,
     ExportAssessment,
@@ -78,13 +91,19 @@ from jobs.states import FINAL_STATES, TRANSITIONS, JobEvent, JobState, advance, 
 
 if TYPE_CHECKING:
     from jobs.check_report import Action, CheckName, CheckReport, FileOutcome, FileReport
+    from jobs.dp_noise import NoisedOutputs, apply_noise
     from jobs.output_checks import CheckedOutputs, OutputCheckPolicy, check_outputs
     from jobs.output_files import read_output, write_output
+    from jobs.released_groups import psi_groups, table_groups
     from jobs.sample import MaskedSample, masked_sample
     from jobs.sample_drift import DriftReport, schema_drift
     from jobs.sensitive_index import SensitiveValueIndex, build_sensitive_index
 
 _LAZY = {
+    "NoisedOutputs": "jobs.dp_noise",
+    "apply_noise": "jobs.dp_noise",
+    "psi_groups": "jobs.released_groups",
+    "table_groups": "jobs.released_groups",
     "Action": "jobs.check_report",
     "CheckName": "jobs.check_report",
     "CheckReport": "jobs.check_report",
@@ -117,6 +136,7 @@ __all__ = [
     "Action",
     "AlreadyVoted",
     "ApprovalRecord",
+    "BudgetState",
     "CheckName",
     "CheckReport",
     "CheckedOutputs",
@@ -124,6 +144,7 @@ __all__ = [
     "CodeNotApproved",
     "CountryLine",
     "Decision",
+    "Differencing",
     "DriftReport",
     "ExportAssessment",
     "ExportEvent",
@@ -137,17 +158,20 @@ __all__ = [
     "JobEvent",
     "JobState",
     "MaskedSample",
+    "NoisedOutputs",
     "OpenedResult",
     "OutputCheckPolicy",
     "OutputDigest",
     "OutputLineage",
     "OutputUnreadable",
+    "PrivacySpend",
     "PsiAsk",
     "PsiAskMissing",
     "ReasonRequired",
     "Receipt",
     "ReceiptInvalid",
     "Recovery",
+    "ReleasedGroup",
     "ResultBundle",
     "Review",
     "ReviewClosed",
@@ -160,7 +184,9 @@ __all__ = [
     "Vote",
     "advance",
     "annual_report",
+    "apply_noise",
     "assess_release",
+    "budget_state",
     "build_sensitive_index",
     "cast",
     "check_code_unchanged",
@@ -170,6 +196,7 @@ __all__ = [
     "cumulative",
     "decide",
     "export_events_for_release",
+    "find_differencing",
     "is_final",
     "masked_sample",
     "open_result",
@@ -177,14 +204,18 @@ __all__ = [
     "output_class_for",
     "output_digests",
     "output_lineage",
+    "over_budget",
+    "psi_groups",
     "purgeable",
     "read_output",
     "recover",
     "release_recipients",
+    "release_share",
     "schema_drift",
     "schema_for",
     "seal_result",
     "sign_receipt",
+    "table_groups",
     "verify_receipt",
     "write_output",
 ]

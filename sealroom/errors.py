@@ -21,10 +21,12 @@ root of its own; the command line and the API treat all of them alike
 Beside these, each part of the shell roots its own errors in ``SealroomError``
 where they are raised: ``SchemaOutOfDate`` (store), ``AuditError`` and its kin
 (audit), ``TokenRejected`` (service.tokens: unknown, expired or revoked API
-token), ``UnsupportedContentType`` and ``RateLimited`` (api), ``ServerDidNotStart``
-(api.loopback), ``ApiError`` and one subclass per HTTP status (client: what the
-SDK raises for a problem document), ``NoRemoteForm`` (cli.remote). The API maps
-every one of them to a problem document (``sealroom.api.problems``).
+token), ``ReleaseBlocked`` (service.leakage: differencing across releases or
+an exhausted privacy budget), ``UnsupportedContentType`` and ``RateLimited``
+(api), ``ServerDidNotStart`` (api.loopback), ``ApiError`` and one subclass per
+HTTP status (client: what the SDK raises for a problem document),
+``NoRemoteForm`` (cli.remote). The API maps every one of them to a problem
+document (``sealroom.api.problems``).
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ from sealroom.client.models import (
     DatasetInfo,
     JobInfo,
     JobLogs,
+    LeakageEntryInfo,
+    LeakageLedgerInfo,
     OutputInfo,
     PartyInfo,
     PublicKeysInfo,
@@ -36,6 +38,7 @@ from sealroom.service.contracts import ContractView
 from sealroom.service.datasets import DatasetView
 from sealroom.service.jobs import JobLogs as JobLogsView
 from sealroom.service.jobs import JobView
+from sealroom.service.leakage import LeakageLedger
 from sealroom.service.parties import PartyView
 from sealroom.service.results import SealedResult
 from sealroom.service.reviews import ReviewView
@@ -224,4 +227,32 @@ def audit_export_info(written: AuditExport) -> AuditExportInfo:
         tree_head=written.head.read_text("utf-8"),
         platform_key=written.public_key.read_text("utf-8"),
         tree_size=written.head_value.tree_size,
+    )
+
+
+def leakage_ledger_info(ledger: LeakageLedger) -> LeakageLedgerInfo:
+    return LeakageLedgerInfo(
+        contract_id=ledger.contract_id,
+        min_group_size=ledger.min_group_size,
+        budget_epsilon=ledger.budget_epsilon,
+        budget_delta=ledger.budget_delta,
+        spent_epsilon=ledger.spent_epsilon,
+        spent_delta=ledger.spent_delta,
+        entries=[
+            LeakageEntryInfo(
+                release_id=e.release_id,
+                contract_version=e.contract_version,
+                released_at=e.released_at,
+                entry=e.entry,
+                file=e.file,
+                key=[(c, v) for c, v in e.key],
+                count=e.count,
+                statistics=dict(e.statistics),
+                noised=e.noised,
+                epsilon=e.epsilon,
+                delta=e.delta,
+                detail=dict(e.detail),
+            )
+            for e in ledger.entries
+        ],
     )

@@ -77,6 +77,7 @@ from sealroom.errors import (
     StoreUnavailable,
     WrongState,
 )
+from sealroom.service.leakage import ReleaseBlocked
 from sealroom.service.tokens import TokenRejected
 from sealroom.store.database import SchemaOutOfDate
 
@@ -138,6 +139,7 @@ ERROR_KINDS: Mapping[type[BaseException], ProblemKind] = {
     UnsupportedContentType: UNSUPPORTED_MEDIA,
     RateLimited: RATE_LIMITED,
     WrongState: CONFLICT,
+    ReleaseBlocked: CONFLICT,  # differencing or an exhausted privacy budget
     PermissionDenied: FORBIDDEN,
     NotFound: NOT_FOUND,
     AlreadyExists: CONFLICT,

@@ -1,8 +1,12 @@
-"""`sealroom contract propose|approve|accept|revoke|show|list|verify`."""
+"""`sealroom contract propose|approve|accept|revoke|show|list|verify|leakage`."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +25,7 @@ from kms import PartyKeyPair, load_party_key_file
 from sealroom.cli.clients import client_for, note_runs_locally
 from sealroom.cli.remote import actor_of
 from sealroom.cli.session import ActingParty, console, read_secret
-from sealroom.client.models import ContractInfo
+from sealroom.client.models import ContractInfo, LeakageLedgerInfo
 from sealroom.client.protocol import SealroomClient
 from sealroom.errors import PermissionDenied
 from sealroom.service.actors import acting_party
@@ -194,3 +198,100 @@ def verify(file: Path) -> None:
     )
     for a in result.approvals:
         console.print(f"  {a.party} {a.action.value}d as {a.role.value} at {a.signed_at}")
+
+
+class ListingFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+LEAKAGE_CSV_COLUMNS = (
+    "release_id",
+    "released_at",
+    "contract_version",
+    "entry",
+    "file",
+    "key",
+    "count",
+    "statistics",
+    "noised",
+    "epsilon",
+    "delta",
+)
+
+
+@contract_app.command("leakage")
+def leakage(
+    contract_id: str,
+    output_format: Annotated[
+        ListingFormat, typer.Option("--format", help="table, json or csv.")
+    ] = ListingFormat.TABLE,
+    as_party: ActingParty = None,
+) -> None:
+    """What the contract's releases showed (groups, counts, PSI sizes) and spent (epsilon)."""
+    with client_for(as_party) as client:
+        ledger = client.contract_leakage(contract_id)
+    if output_format is ListingFormat.JSON:
+        print(ledger.model_dump_json(indent=2))
+    elif output_format is ListingFormat.CSV:
+        print(leakage_csv(ledger), end="")
+    else:
+        console.print(leakage_table(ledger))
+        console.print(budget_line(ledger))
+
+
+def key_text(key: list[tuple[str, str]]) -> str:
+    return " & ".join(f"{column}={value}" for column, value in key) or "(all rows)"
+
+
+def leakage_csv(ledger: LeakageLedgerInfo) -> str:
+    sink = io.StringIO()
+    writer = csv.writer(sink, lineterminator="\n")
+    writer.writerow(LEAKAGE_CSV_COLUMNS)
+    for e in ledger.entries:
+        writer.writerow(
+            (
+                e.release_id,
+                e.released_at.isoformat(),
+                e.contract_version,
+                e.entry,
+                e.file,
+                key_text(e.key) if e.entry != "dp_spend" else "",
+                "" if e.count is None else e.count,
+                json.dumps(e.statistics, ensure_ascii=False) if e.statistics else "",
+                str(e.noised).lower(),
+                "" if e.epsilon is None else repr(e.epsilon),
+                "" if e.delta is None else repr(e.delta),
+            )
+        )
+    return sink.getvalue()
+
+
+def leakage_table(ledger: LeakageLedgerInfo) -> Table:
+    table = Table(title=f"Leakage ledger of {ledger.contract_id}")
+    for column in ("release", "released", "entry", "file", "group", "count", "statistics", "ε"):
+        table.add_column(column, overflow="fold")
+    for e in ledger.entries:
+        statistics = ", ".join(f"{k}={v:g}" for k, v in e.statistics.items())
+        table.add_row(
+            e.release_id,
+            f"{e.released_at:%Y-%m-%d %H:%M}",
+            e.entry + (" (noised)" if e.noised else ""),
+            e.file,
+            key_text(e.key) if e.entry != "dp_spend" else "",
+            "" if e.count is None else f"{e.count:,}",
+            statistics,
+            "" if e.epsilon is None else f"{e.epsilon:g}",
+        )
+    return table
+
+
+def budget_line(ledger: LeakageLedgerInfo) -> str:
+    groups = f"groups differing by fewer than {ledger.min_group_size} persons are refused"
+    if ledger.budget_epsilon is None:
+        return f"no differential-privacy budget; {groups}"
+    return (
+        f"privacy budget: epsilon {ledger.spent_epsilon:g} of {ledger.budget_epsilon:g} spent, "
+        f"delta {ledger.spent_delta:g} of {ledger.budget_delta or 0:g}; {groups}"
+    )

@@ -39,6 +39,7 @@ from sealroom.client.models import (
     DatasetInfo,
     Health,
     IssuedTokenInfo,
+    LeakageLedgerInfo,
     NewParty,
     NewToken,
     PartyInfo,
@@ -240,6 +241,9 @@ class Client(RemoteJobs):
         return self._server.get(
             f"/v1/contracts/{segment(contract_id)}", ContractInfo, version=version
         )
+
+    def contract_leakage(self, contract_id: str) -> LeakageLedgerInfo:
+        return self._server.get(f"/v1/contracts/{segment(contract_id)}/leakage", LeakageLedgerInfo)
 
     def propose_contract(self, document: str | Path) -> ContractInfo:
         text = document.read_text("utf-8") if isinstance(document, Path) else document

@@ -445,3 +445,40 @@ class Problem(BaseModel):
     status: int
     detail: str
     instance: str
+
+
+class LeakageEntryInfo(Wire):
+    """One row of a contract's leakage ledger: a released group, a PSI run or a DP spend."""
+
+    release_id: str = Field(description="The released job.")
+    contract_version: int
+    released_at: datetime
+    entry: Literal["group", "psi", "dp_spend"]
+    file: str
+    key: list[tuple[str, str]] = Field(description="The group's [column, value] pairs.")
+    count: int | None = None
+    statistics: dict[str, float] = Field(default_factory=dict)
+    noised: bool = False
+    epsilon: float | None = None
+    delta: float | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class LeakageLedgerInfo(Wire):
+    """What a contract's releases have shown, and what they spent of its privacy budget."""
+
+    contract_id: str
+    min_group_size: int
+    budget_epsilon: float | None = Field(description="None: the contract sets no DP budget.")
+    budget_delta: float | None
+    spent_epsilon: float
+    spent_delta: float
+    entries: list[LeakageEntryInfo]
+
+    def __repr__(self) -> str:
+        budget = (
+            f"epsilon {self.spent_epsilon:g} of {self.budget_epsilon:g} spent"
+            if self.budget_epsilon is not None
+            else "no DP budget"
+        )
+        return f"LeakageLedger({self.contract_id}, {len(self.entries)} entries, {budget})"

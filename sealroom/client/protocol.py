@@ -30,6 +30,7 @@ from sealroom.client.models import (
     IssuedTokenInfo,
     JobInfo,
     JobLogs,
+    LeakageLedgerInfo,
     PartyInfo,
     ReviewInfo,
     SealedResultInfo,
@@ -141,6 +142,10 @@ class SealroomClient(Protocol):
     def contract(self, contract_id: str, version: int | None = ...) -> ContractInfo: ...
 
     def propose_contract(self, document: str | Path) -> ContractInfo: ...
+
+    def contract_leakage(self, contract_id: str) -> LeakageLedgerInfo:
+        """The contract's leakage ledger: released groups, PSI sizes, privacy spends."""
+        ...
 
     def signed_contract(self, contract_id: str, out: Path, version: int | None = ...) -> Path: ...
 

@@ -20,6 +20,7 @@ from sealroom.api.convert import (
     audit_export_info,
     contract_info,
     dataset_info,
+    leakage_ledger_info,
     party_info,
     token_info,
     who_am_i,
@@ -30,6 +31,7 @@ from sealroom.client.models import (
     ContractInfo,
     DatasetInfo,
     IssuedTokenInfo,
+    LeakageLedgerInfo,
     PartyInfo,
     TokenInfo,
     WhoAmI,
@@ -40,6 +42,7 @@ from sealroom.local.jobs import LocalJobs
 from sealroom.service import contracts as contract_service
 from sealroom.service.audit_log import export_audit, timeline
 from sealroom.service.datasets import list_datasets, register_dataset, show_dataset
+from sealroom.service.leakage import show_leakage
 from sealroom.service.parties import (
     IssueKeys,
     PartyKind,
@@ -197,6 +200,9 @@ class LocalClient(LocalJobs):
 
     def contract(self, contract_id: str, version: int | None = None) -> ContractInfo:
         return contract_info(contract_service.show_contract(self.room, contract_id, version))
+
+    def contract_leakage(self, contract_id: str) -> LeakageLedgerInfo:
+        return leakage_ledger_info(show_leakage(self.room, self.actor, contract_id))
 
     def propose_contract(self, document: str | Path) -> ContractInfo:
         if isinstance(document, Path):

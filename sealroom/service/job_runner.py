@@ -220,20 +220,22 @@ def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
     files = {o.name: (work / "outputs" / o.name).read_bytes() for o in run.outputs}
     if mode == RunMode.DEBUG.value:
         return _finish(room, job, run, run_record, files, releasable=set(files), report=None)
-    from jobs import OutputCheckPolicy, build_sensitive_index, check_outputs
+    from jobs import OutputCheckPolicy, apply_noise, build_sensitive_index, check_outputs
 
     tables = {name: pq.read_table(path) for name, path in inputs.items()}
     index = build_sensitive_index(contract, tables, key=os.urandom(32))
     policy = OutputCheckPolicy.from_contract(contract)
     checked = check_outputs(files, policy, index, inputs=tables)
+    # Noise once, here, so reviewers approve the very bytes that are released.
+    noised = apply_noise(checked, contract, tables)
     return _finish(
         room,
         job,
         run,
         run_record,
-        dict(checked.releasable),
-        releasable=set(checked.releasable),
-        report=checked.report.to_json(),
+        dict(noised.releasable),
+        releasable=set(noised.releasable),
+        report=noised.report_json(),
     )
 
 

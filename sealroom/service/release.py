@@ -38,6 +38,7 @@ from sealroom.service.context import Sealroom
 from sealroom.service.contracts import show_contract
 from sealroom.service.datasets import show_dataset
 from sealroom.service.job_records import read_outputs, transition
+from sealroom.service.leakage import check_release, record_release
 from sealroom.service.service_keys import load_service_key
 from sealroom.service.setup import PLATFORM
 from sealroom.store.job_records import ExportLedgerRecord, JobRecord, ReleaseRecord
@@ -53,6 +54,7 @@ def release_result(
     (with their threshold warnings) are stored, then the job reads ``released``.
     """
     files = read_outputs(room, rec.job_id, releasable_only=True)
+    leakage = check_release(session, rec, contract, files)  # refuses differencing, overspending
     recipients = release_recipients(contract)
     run = rec.run_record or {}
     described = run.get("backend", {})
@@ -95,6 +97,7 @@ def release_result(
                 released_at=receipt.released_at,
             )
         )
+    record_release(session, leakage, receipt.released_at)
     # What the released files come from is what the signed output schemas they matched
     # name as their sources, never what the job says of them.
     lineage = output_lineage(contract, files)

@@ -58,6 +58,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "contract-role:recipient:write": frozenset({"recipient"}),
     "contract-role:scientist:write": frozenset({"scientist"}),
     "contract-role:owner,platform,reviewer,scientist:read": CONTRACT_PARTIES - {"recipient"},
+    # The leakage ledger shows released results: not to a scientist who receives none.
+    "contract-role:owner,platform,recipient,reviewer:read": CONTRACT_PARTIES - {"scientist"},
     "job-role:owner,platform,reviewer,scientist:read": CONTRACT_PARTIES - {"recipient"},
     # The matrix's job was submitted by the scientist, so no one more gets through.
     "job-role:owner,platform,reviewer,scientist+submitter:read": CONTRACT_PARTIES - {"recipient"},
@@ -135,6 +137,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     },
     ("GET", "/v1/contracts/{contract_id}"): lambda c: {"path": {"contract_id": "c-12"}},
     ("GET", "/v1/contracts/{contract_id}/signed"): lambda c: {"path": {"contract_id": "c-12"}},
+    ("GET", "/v1/contracts/{contract_id}/leakage"): lambda c: {"path": {"contract_id": "c-12"}},
     ("POST", "/v1/contracts/{contract_id}/steps"): lambda c: {
         "path": {"contract_id": "c-12"},
         "json": _forged_step(c),

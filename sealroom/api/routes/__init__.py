@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sealroom.api.routes import audit, contracts, datasets, jobs, parties, psi, system, tokens
+from sealroom.api.routes import (
+    audit,
+    contracts,
+    datasets,
+    jobs,
+    leakage,
+    parties,
+    psi,
+    system,
+    tokens,
+)
 from sealroom.api.routing import RouteTable
 
-AREAS = (system, parties, tokens, datasets, contracts, jobs, psi, audit)
+AREAS = (system, parties, tokens, datasets, contracts, leakage, jobs, psi, audit)
 
 
 def build_route_table(router: APIRouter) -> RouteTable:

@@ -1,7 +1,7 @@
 """job leases: which process holds a running job, until when
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-08 00:30:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import sealroom.store.base
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
