@@ -37,6 +37,25 @@ def roles_in(contract: Contract, actor: Actor) -> set[Role]:
     return roles
 
 
+def counterparties(room: Sealroom, actor: Actor) -> set[str] | None:
+    """The parties ``actor`` may see: itself, its organisation, and the parties of the
+    contracts it has a role in. ``None``: the administrator sees every party."""
+    if actor.is_admin:
+        return None
+    seen = set(actor.parties)
+    for view in list_contracts(room):
+        if roles_in(view.contract, actor):
+            seen.update(party.name for party in view.contract.parties)
+    return seen
+
+
+def visible_contracts(room: Sealroom, actor: Actor) -> set[str] | None:
+    """The contracts ``actor`` has a role in; ``None`` for the administrator (all)."""
+    if actor.is_admin:
+        return None
+    return {view.contract.id for view in list_contracts(room) if roles_in(view.contract, actor)}
+
+
 def _need_scope(principal: Principal, scope: str) -> None:
     if not principal.has_scope(scope):
         raise PermissionDenied(
@@ -79,6 +98,31 @@ class AnyParty:
 
     def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
         _need_scope(principal, self.scope)
+
+
+@dataclass(frozen=True)
+class Auditor:
+    """A token with an audit scope; ``whole_log`` only with ``audit:all`` (or the admin's).
+
+    The export is the whole log, every contract's: a party auditing its own
+    contracts reads their timeline instead.
+    """
+
+    whole_log: bool = False
+    scope: str | None = "audit"
+
+    @property
+    def name(self) -> str:
+        return "auditor:whole-log" if self.whole_log else "auditor"
+
+    def check(self, room: Sealroom, principal: Principal, params: Params) -> None:
+        _need_scope(principal, "audit")
+        if self.whole_log and not principal.audits_everything:
+            raise PermissionDenied(
+                f"API token {principal.token_id} reads the history of some contracts, not the "
+                "whole log: read them with `sealroom audit show --contract ID`, or ask the "
+                "administrator for a token with the audit:all scope"
+            )
 
 
 @dataclass(frozen=True)
@@ -155,6 +199,13 @@ def find_job(room: Sealroom, job_id: str) -> JobRef:
         return JobRef(rec.job_id, rec.contract_id, rec.contract_version, rec.submitter, rec.state)
 
 
+def _hide_from_stranger(held: set[Role], actor: Actor, job: JobRef) -> None:
+    """A party with no part in the job's contract learns nothing of the job, not even
+    that it exists: it gets the very answer a job id that was never issued gets."""
+    if not held and not actor.speaks_for(job.submitter) and not actor.is_admin:
+        raise NotFound("job", job.job_id, "list the jobs of a contract with `sealroom job list`")
+
+
 @dataclass(frozen=True)
 class JobRole:
     """A party the contract of the job in the path names in one of ``roles``.
@@ -179,10 +230,12 @@ class JobRole:
         _need_scope(principal, self.scope)
         job = find_job(room, params[self.param])
         contract = show_contract(room, job.contract_id, job.contract_version).contract
-        if roles_in(contract, principal.actor).intersection(self.roles):
+        held = roles_in(contract, principal.actor)
+        if held.intersection(self.roles):
             return
         if self.or_submitter and principal.actor.speaks_for(job.submitter):
             return
+        _hide_from_stranger(held, principal.actor, job)
         wanted = " or ".join(r.value for r in self.roles)
         if self.or_submitter:
             wanted += " or the submitter"
@@ -212,6 +265,7 @@ class OnReviewQuorum:
         if self.param == "job_id":
             job = find_job(room, params[self.param])
             contract = show_contract(room, job.contract_id, job.contract_version).contract
+            _hide_from_stranger(roles_in(contract, principal.actor), principal.actor, job)
             submitter, subject = job.submitter, f"job {job.job_id}"
         else:
             contract = show_contract(room, params[self.param]).contract
@@ -281,6 +335,7 @@ Rule = (
     Public
     | Authenticated
     | AnyParty
+    | Auditor
     | Proposer
     | AdminOnly
     | ContractRole

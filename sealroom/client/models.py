@@ -12,7 +12,7 @@ import html
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", max_length=63)]
 Label = Annotated[str, Field(max_length=200)]
@@ -225,9 +225,18 @@ class TokenInfo(Wire):
         return f"Token({self.token_id} for {self.party}, {','.join(self.scopes)}, {self.state})"
 
 
+TokenScope = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(read|write|audit|admin|audit:all|audit:[a-z0-9][a-z0-9_-]{0,62})$"
+    ),
+]
+
+
 class NewToken(Wire):
     party: Name
-    scopes: Annotated[list[Literal["read", "write", "audit", "admin"]], Field(max_length=4)] = [
+    # read, write, audit, admin; audit:all (the whole log) or audit:CONTRACT (one contract's).
+    scopes: Annotated[list[TokenScope], Field(max_length=16)] = [
         "read",
         "write",
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,10 +33,14 @@ TOKEN_PREFIX = "srt"  # noqa: S105 - the marker that starts every token, not a s
 SCOPES: dict[str, str] = {
     "read": "see the parties, datasets and contracts the party takes part in",
     "write": "register datasets, propose and sign contracts, submit jobs",
-    "audit": "read and export the audit log",
+    "audit": "read the audit log of the contracts the party takes part in",
+    "audit:all": "read and export the whole audit log, every contract's (a platform auditor)",
     "admin": "manage parties and API tokens (system administrator only)",
 }
 DEFAULT_SCOPES = ("read", "write")
+#: ``audit:CONTRACT`` reads one contract's history, for an auditor who is no party of it.
+CONTRACT_AUDIT = re.compile(r"^audit:([a-z0-9][a-z0-9_-]{0,62})$")
+WHOLE_LOG = "audit:all"
 DEFAULT_LIFETIME = timedelta(days=30)
 MAX_LIFETIME = timedelta(days=366)
 # Writing last_used_at on every request would turn every read into a write.
@@ -100,7 +105,23 @@ class Principal:
     scopes: frozenset[str]
 
     def has_scope(self, scope: str) -> bool:
+        if scope == "audit":  # any of the audit scopes lets an auditor through the door
+            return any(s == "audit" or CONTRACT_AUDIT.match(s) for s in self.scopes)
         return scope in self.scopes
+
+    @property
+    def audits_everything(self) -> bool:
+        """The whole log: an ``audit:all`` token, or the administrator's audit token."""
+        return WHOLE_LOG in self.scopes or (self.actor.is_admin and "audit" in self.scopes)
+
+    def audited_contracts(self, own_contracts: Iterable[str]) -> frozenset[str]:
+        """The contracts whose history this token reads: the party's own with ``audit``,
+        and each named by an ``audit:CONTRACT`` scope."""
+        named = {m.group(1) for s in self.scopes if (m := CONTRACT_AUDIT.match(s))}
+        named.discard("all")
+        if "audit" in self.scopes:
+            named.update(own_contracts)
+        return frozenset(named)
 
 
 def _secret_hash(secret: str) -> str:
@@ -111,7 +132,7 @@ def check_scopes(scopes: Iterable[str], *, is_admin: bool) -> tuple[str, ...]:
     chosen = tuple(sorted(set(scopes)))
     if not chosen:
         raise ConfigError(f"a token needs at least one scope: choose from {', '.join(SCOPES)}")
-    unknown = [s for s in chosen if s not in SCOPES]
+    unknown = [s for s in chosen if s not in SCOPES and not CONTRACT_AUDIT.match(s)]
     if unknown:
         raise ConfigError(f"unknown token scope {unknown[0]!r}: choose from {', '.join(SCOPES)}")
     if "admin" in chosen and not is_admin:

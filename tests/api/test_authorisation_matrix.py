@@ -32,6 +32,10 @@ PARTY_ROLES = ("owner", "platform", "scientist", "recipient", "reviewer", "audit
 ROLES = (*PARTY_ROLES, "admin", "expired token", "revoked token", "no token")
 AUTHENTICATED = frozenset(PARTY_ROLES) | {"admin"}
 READERS = AUTHENTICATED - {"auditor"}
+# A party with no role in the matrix contract (and the scopes to ask), and the rules
+# that guard one job: the job answers it as a missing one would.
+STRANGERS = frozenset({"outsider"})
+JOB_RULES = ("job-role:", "review-quorum:job:")
 CONTRACT_PARTIES = frozenset({"owner", "platform", "scientist", "recipient", "reviewer", "admin"})
 
 # Who each rule lets through. The administrator acts for the platform organisation,
@@ -41,7 +45,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "public": frozenset(ROLES),
     "authenticated": AUTHENTICATED,
     "any-party:read": READERS,
-    "any-party:audit": frozenset({"auditor", "platform", "admin"}),
+    "auditor": frozenset({"auditor", "platform", "admin"}),
+    # The export is the whole log: an audit:all token's (the auditor's) or the admin's.
+    "auditor:whole-log": frozenset({"auditor", "admin"}),
     "proposer:write": frozenset({"owner", "platform", "admin"}),
     "admin": frozenset({"admin"}),
     "contract-role:any:read": CONTRACT_PARTIES,
@@ -243,6 +249,8 @@ def test_each_role_is_allowed_or_denied_on_each_endpoint_as_its_rule_says(
                 allowed = role in ALLOWED[spec.rule.name]
                 valid_token = role in AUTHENTICATED
                 denied_as = 403 if valid_token else 401
+                if role in STRANGERS and spec.rule.name.startswith(JOB_RULES):
+                    denied_as = 404  # a job it has no part in answers as a missing one
                 if (
                     status >= 500
                     or (allowed and status in (401, 403))

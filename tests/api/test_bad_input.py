@@ -306,7 +306,7 @@ def test_downloads_are_rate_limited_per_token(proposed_world: World, http: httpx
     assert int(limited.headers["Retry-After"]) >= 1
     assert len(denials(proposed_world)) == before  # a flood does not write the log
     # Another token has a bucket of its own.
-    assert http.get("/v1/audit/export", headers=as_role(proposed_world, "platform")).is_success
+    assert http.get("/v1/audit/export", headers=as_role(proposed_world, "admin")).is_success
 
 
 def test_a_missing_thing_gets_the_clis_sentence(proposed_world: World, http: httpx.Client) -> None:

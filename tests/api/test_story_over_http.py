@@ -56,7 +56,7 @@ def test_the_story_runs_end_to_end_through_the_api(
         }
         tokens["pat"] = admin.issue_token("pat", ["read", "write", "audit"]).token
         auditor_party = admin.add_party("audra", public["alice"], kind="person")
-        tokens["audra"] = admin.issue_token(auditor_party.name, ["audit"]).token
+        tokens["audra"] = admin.issue_token(auditor_party.name, ["audit:all"]).token
 
     owner = Client(url, tokens["acme-cn"], progress=False)
     platform = Client(url, tokens["pat"], progress=False)

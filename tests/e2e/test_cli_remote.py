@@ -145,7 +145,7 @@ def test_story_1_through_the_server_from_the_command_line(served: Served) -> Non
         )
         tokens = {name: sdk.issue_token(name).token for name in ("acme-cn", "globex-uk", "alice")}
     assert "globex-uk" in ok("party", "list", server=url, token=admin)
-    scopes = ("--scope", "read", "--scope", "write", "--scope", "audit")
+    scopes = ("--scope", "read", "--scope", "write", "--scope", "audit:all")
     tokens["pat"] = issued_token(ok("token", "issue", "pat", *scopes, server=url, token=admin))
     assert "active" in ok("token", "list", "--party", "pat", server=url, token=admin)
 

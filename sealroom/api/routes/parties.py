@@ -1,4 +1,4 @@
-"""Parties: anyone may read the registry; only the administrator adds to it.
+"""Parties: a party reads its counterparties in the registry; only the administrator adds.
 
 Over the API a party registers only public keys it generated itself: the
 platform never hands a private key out over HTTP.
@@ -9,8 +9,9 @@ from __future__ import annotations
 from kms import PartyPublicKeys
 from sealroom.api.convert import party_info
 from sealroom.api.routing import CurrentPrincipal, Room, RouteTable
-from sealroom.api.rules import AdminOnly, AnyParty
+from sealroom.api.rules import AdminOnly, AnyParty, counterparties
 from sealroom.client.models import NewParty, PartyInfo
+from sealroom.errors import NotFound
 from sealroom.service.parties import RegisterKeys, add_party, list_parties, show_party
 
 
@@ -23,8 +24,10 @@ def add_routes(table: RouteTable) -> None:
         tag="parties",
         response_model=list[PartyInfo],
     )
-    def parties(room: Room) -> list[PartyInfo]:
-        return [party_info(p) for p in list_parties(room)]
+    def parties(room: Room, principal: CurrentPrincipal) -> list[PartyInfo]:
+        """A party lists itself, its organisation and its contracts' parties, no others."""
+        seen = counterparties(room, principal.actor)
+        return [party_info(p) for p in list_parties(room) if seen is None or p.name in seen]
 
     @table.route(
         "GET",
@@ -34,7 +37,11 @@ def add_routes(table: RouteTable) -> None:
         tag="parties",
         response_model=PartyInfo,
     )
-    def party(room: Room, name: str) -> PartyInfo:
+    def party(room: Room, principal: CurrentPrincipal, name: str) -> PartyInfo:
+        seen = counterparties(room, principal.actor)
+        if seen is not None and name not in seen:
+            # As for a name never registered: who else uses the platform is not its business.
+            raise NotFound("party", name, "list the parties with `sealroom party list`")
         return party_info(show_party(room, name))
 
     @table.route(
