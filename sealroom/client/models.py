@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sealroom.client.visible_text import visible
+
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", max_length=63)]
 Label = Annotated[str, Field(max_length=200)]
 B64Key = Annotated[str, Field(min_length=40, max_length=64, pattern=r"^[A-Za-z0-9+/=_-]+$")]
@@ -298,6 +300,13 @@ class JobInfo(Wire):
     updated_at: datetime
     outputs: list[OutputInfo]
     check_report: dict[str, Any] | None
+    details_withheld: bool = Field(
+        default=False,
+        description=(
+            "A real run seen before its release by someone who does not review it: outputs, "
+            "sizes and row counts are left out and the check report is a pass/fail summary."
+        ),
+    )
 
     @property
     def finished(self) -> bool:
@@ -353,6 +362,24 @@ class VoteInfo(Wire):
     reason: str
 
 
+class OutputTableInfo(Wire):
+    """One window of a releasable output parsed as the table that would be released.
+
+    Cells are the raw values as text (``None`` for null): a display makes them
+    safe (``sealroom.client.visible_text``); the API never alters them.
+    """
+
+    name: str
+    columns: list[str]
+    types: list[str]
+    total_rows: int
+    first_row: int = Field(description="The 1-based number of the first row sent.")
+    rows: list[list[str | None]]
+    unreadable: str | None = Field(
+        default=None, description="Why the file is no table; its rows are then lines of text."
+    )
+
+
 class ReviewInfo(Wire):
     job: JobInfo
     reviewers: list[str]
@@ -363,6 +390,10 @@ class ReviewInfo(Wire):
     check_report: dict[str, Any] | None
     code: str
     code_diff: str
+    tables: list[OutputTableInfo] = Field(
+        default=[], description="Each releasable output as a table: the requested rows."
+    )
+    logs: JobLogs | None = None
 
     def __repr__(self) -> str:
         return (
@@ -379,7 +410,9 @@ class ReviewInfo(Wire):
         ]
         rows += [(f"vote {v.reviewer}", f"{v.decision} {v.reason}".strip()) for v in self.votes]
         return _table(f"Review of {self.job.job_id}", rows) + (
-            f"<pre>{html.escape(self.code_diff or self.code)}</pre>"
+            # Bidi overrides and invisible characters in code mislead the eye in a
+            # browser as in a terminal ("Trojan Source"): shown as escapes.
+            f"<pre>{html.escape(visible(self.code_diff or self.code, multiline=True))}</pre>"
         )
 
 
