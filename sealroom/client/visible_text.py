@@ -34,6 +34,7 @@ INVISIBLE = frozenset(
 ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 # Bytes that were not UTF-8 arrive as lone surrogates (``surrogateescape``).
 _UNDECODABLE = range(0xDC80, 0xDD00)
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def needs_escape(char: str) -> bool:
@@ -43,6 +44,8 @@ def needs_escape(char: str) -> bool:
 
 def escape_char(char: str) -> str:
     """``\\x1b``, ``\\u202e``, ``\\U000e0041``; an undecodable byte as ``\\xff``."""
+    if char in _SHORT:
+        return _SHORT[char]
     code = ord(char)
     if code in _UNDECODABLE:
         return f"\\x{code - 0xDC00:02x}"
