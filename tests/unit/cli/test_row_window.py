@@ -15,7 +15,7 @@ COMMAND = "sealroom review show j-1"
     [
         ("1-50", RowWindow(1, 50)),
         ("51-100", RowWindow(51, 100)),
-        ("51–60", RowWindow(51, 60)),
+        ("51\u201360", RowWindow(51, 60)),
         (" 7 ", RowWindow(7, 7)),
         ("101-", RowWindow(101, 100 + PAGE_ROWS)),
     ],

@@ -45,7 +45,8 @@ def test_each_class_of_hidden_character_is_shown_as_its_escape(raw: str, shown: 
 
 
 def test_chinese_text_and_ordinary_punctuation_stay_readable() -> None:
-    text = "客户编号 手机号：消费金额（元）　合计 ¥1,234.50 — café naïve Ωμέγα"
+    # Full-width punctuation and the ideographic space belong to Chinese text.
+    text = "客户编号 手机号\uff1a消费金额\uff08元\uff09\u3000合计 ¥1,234.50 — café naïve Ωμέγα"
     assert visible(text) == text
 
 
@@ -76,9 +77,7 @@ def test_rendered_text_carries_no_control_character_of_the_job() -> None:
     assert "\x1b[2J" not in rendered and "\x1b]0;" not in rendered and "\x07" not in rendered
     assert "\u202e" not in rendered and "\u200b" not in rendered
     assert "[red]not markup[/red]" in rendered
-    assert safe(hostile).plain == (
-        "\\x1b[2J\\x1b]0;pwned\\x07[red]not markup[/red]\\u202e\\u200b"
-    )
+    assert safe(hostile).plain == ("\\x1b[2J\\x1b]0;pwned\\x07[red]not markup[/red]\\u202e\\u200b")
 
 
 def test_a_null_cell_is_told_apart_from_an_empty_one() -> None:
