@@ -49,7 +49,7 @@ def review_show(
     ] = None,
     as_party: ActingParty = None,
 ) -> None:
-    """Outputs as the tables that would be released, check report, code and its diff, logs.
+    """The outputs as the tables to be released, the checks, the code diff and the logs.
 
     Everything the job wrote is shown with control and invisible characters as
     escapes (reverse video), so no output can drive or hide from your terminal.
