@@ -24,7 +24,7 @@ B64Key = Annotated[str, Field(min_length=40, max_length=64, pattern=r"^[A-Za-z0-
 def _table(title: str, rows: list[tuple[str, Any]]) -> str:
     cells = "".join(
         f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-        f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+        f"<td style='text-align:left'>{html.escape(visible(str(v)))}</td></tr>"
         for k, v in rows
     )
     return f"<table><caption>{html.escape(title)}</caption>{cells}</table>"
@@ -325,9 +325,14 @@ class JobInfo(Wire):
                 ("kind / mode", f"{self.kind} / {self.mode}"),
                 ("submitter", self.submitter),
                 ("code", f"{self.code_name} ({self.code_hash[:23]}…)"),
-                ("outputs", ", ".join(f"{o.name} ({o.size} B)" for o in self.outputs) or "-"),
+                ("outputs", self._outputs_text()),
             ],
         )
+
+    def _outputs_text(self) -> str:
+        if self.details_withheld:
+            return "withheld until the reviewers release the run"
+        return ", ".join(f"{o.name} ({o.size} B)" for o in self.outputs) or "-"
 
 
 class NewJob(Wire):
