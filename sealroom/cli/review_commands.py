@@ -99,8 +99,9 @@ def print_output_table(table: OutputTableInfo, command: str) -> None:
             console.print(safe(line[0] or ""))
     else:
         grid = Table(title=title + Text(f": {where}"), title_justify="left")
-        grid.add_column("#", justify="right", style="dim")
-        for column, kind in zip(table.columns, table.types, strict=True):
+        grid.add_column("#", justify="right", style="dim", overflow="fold")
+        kinds = table.types + [""] * (len(table.columns) - len(table.types))
+        for column, kind in zip(table.columns, kinds, strict=False):
             grid.add_column(safe(column) + Text(f"\n{kind}", style="dim"), overflow="fold")
         for offset, row in enumerate(table.rows):
             grid.add_row(str(table.first_row + offset), *(safe_cell(v) for v in row))
