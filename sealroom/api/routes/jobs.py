@@ -41,6 +41,8 @@ from sealroom.service.results import download_result
 from sealroom.service.reviews import approve_code, list_reviews, show_review, vote
 
 FOLLOWING = (Role.OWNER, Role.PLATFORM, Role.REVIEWER, Role.SCIENTIST)
+# A row of an output table, 1-based: the review sends rows first_row..last_row of each.
+RowNumber = Annotated[int, Query(ge=1, le=1_000_000_000)]
 
 
 def add_routes(table: RouteTable) -> None:
@@ -147,8 +149,8 @@ def add_routes(table: RouteTable) -> None:
         room: Room,
         principal: CurrentPrincipal,
         job_id: str,
-        first_row: Annotated[int, Query(ge=1, description="First row of each table, 1-based.")] = 1,
-        last_row: Annotated[int, Query(ge=1, description="Last row of each table.")] = PAGE_ROWS,
+        first_row: RowNumber = 1,
+        last_row: RowNumber = PAGE_ROWS,
     ) -> ReviewInfo:
         return review_info(
             show_review(room, principal.actor, job_id, first_row=first_row, last_row=last_row)
