@@ -45,7 +45,7 @@ def submit(
 def show_job(client: SealroomClient, info: JobInfo) -> None:
     console.print(job_table(info))
     for line in drift_lines(client.sample_drift(info.job_id)):
-        console.print(line)
+        console.print(safe(line))  # column names are the owner's data: never markup
     if info.check_report:
         console.print(check_report_table(info.check_report))
 
