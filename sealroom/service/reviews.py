@@ -33,6 +33,7 @@ from sealroom.errors import PermissionDenied, WrongState
 from sealroom.service.actors import Actor, acting_party
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import show_contract
+from sealroom.service.job_disclosure import as_seen_by
 from sealroom.service.job_records import load_job, read_outputs, transition
 from sealroom.service.jobs import REVIEWING_ROLES, JobLogs, JobView, job_logs, job_view
 from sealroom.service.recording import record
@@ -95,7 +96,7 @@ def list_reviews(room: Sealroom, actor: Actor) -> list[JobView]:
             contract = show_contract(room, rec.contract_id, rec.contract_version).contract
             review = _review(session, contract, rec)
             if set(actor.parties) & set(review.waiting_for):
-                mine.append(job_view(session, rec))
+                mine.append(as_seen_by(actor, contract, job_view(session, rec)))
         return mine
 
 
