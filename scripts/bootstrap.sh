@@ -14,6 +14,7 @@ DEBIAN_PACKAGES=(
   debootstrap        # builds the job image's root filesystem
   libseccomp2        # seccomp filters for bubblewrap (through pyseccomp)
   util-linux         # setpriv, to start sandboxes under an unprivileged uid
+  tmux               # a real terminal for the test of what `review show` draws
 )
 
 missing=()

@@ -22,6 +22,7 @@ from sealroom.client.models import (
     LeakageEntryInfo,
     LeakageLedgerInfo,
     OutputInfo,
+    OutputTableInfo,
     PartyInfo,
     PublicKeysInfo,
     ReviewInfo,
@@ -172,6 +173,7 @@ def job_info(view: JobView) -> JobInfo:
             for o in view.outputs
         ],
         check_report=view.check_report,
+        details_withheld=view.details_withheld,
     )
 
 
@@ -193,6 +195,19 @@ def review_info(view: ReviewView) -> ReviewInfo:
         check_report=view.check_report,
         code=view.code,
         code_diff=view.code_diff,
+        tables=[
+            OutputTableInfo(
+                name=t.name,
+                columns=list(t.columns),
+                types=list(t.types),
+                total_rows=t.total_rows,
+                first_row=t.first_row,
+                rows=[list(row) for row in t.rows],
+                unreadable=t.unreadable,
+            )
+            for t in view.tables
+        ],
+        logs=logs_info(view.logs) if view.logs is not None else None,
     )
 
 

@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from sealroom.cli.clients import client_for
 from sealroom.cli.job_tables import check_report_table, drift_lines, job_table
 from sealroom.cli.session import ActingParty, console
+from sealroom.cli.terminal_text import safe
 from sealroom.client.models import JobInfo, JobLogs
 from sealroom.client.protocol import SealroomClient
 from sealroom.errors import ConfigError
@@ -43,7 +45,7 @@ def submit(
 def show_job(client: SealroomClient, info: JobInfo) -> None:
     console.print(job_table(info))
     for line in drift_lines(client.sample_drift(info.job_id)):
-        console.print(line)
+        console.print(safe(line))  # column names are the owner's data: never markup
     if info.check_report:
         console.print(check_report_table(info.check_report))
 
@@ -97,9 +99,11 @@ def logs(job_id: str, as_party: ActingParty = None) -> None:
 
 
 def print_logs(found: JobLogs) -> None:
+    """What the job printed, escapes shown: a job's log must not drive the reader's terminal."""
     for stream, capture in (("stdout", found.stdout), ("stderr", found.stderr)):
-        console.print(f"[bold]{stream}[/]" + (" (truncated)" if capture.truncated else ""))
-        console.print(capture.text, markup=False, highlight=False)
+        cut = " (cut by the sandbox's log cap: the rest was not kept)" if capture.truncated else ""
+        console.print(Text(stream, style="bold") + Text(cut))
+        console.print(safe(capture.text, multiline=True))
 
 
 @job_app.command("cancel")

@@ -8,11 +8,17 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from jobs import Decision, code_hash
 from sealroom.cli.clients import client_for
+from sealroom.cli.job_commands import print_logs
 from sealroom.cli.job_tables import check_report_table, job_table
 from sealroom.cli.session import ActingParty, console
+from sealroom.cli.terminal_text import safe, safe_cell
+from sealroom.client.models import OutputTableInfo, ReviewInfo
+from sealroom.client.row_window import PAGE_ROWS, RowWindow, rest_hint, shown_rows
+from sealroom.errors import ConfigError
 
 review_app = typer.Typer(help="Review real-run outputs and code.", no_args_is_help=True)
 
@@ -34,25 +40,75 @@ def review_list(as_party: ActingParty = None) -> None:
 def review_show(
     job_id: str,
     out: Annotated[Path | None, typer.Option(help="Also write the outputs here.")] = None,
+    rows: Annotated[
+        str | None,
+        typer.Option(help="Rows of each output to show, FIRST-LAST (default 1-50)."),
+    ] = None,
+    page: Annotated[
+        int | None, typer.Option(help=f"Page N of each output, {PAGE_ROWS} rows a page.")
+    ] = None,
     as_party: ActingParty = None,
 ) -> None:
-    """Outputs, check report, code and its diff against the last released version."""
+    """The outputs as the tables to be released, the checks, the code diff and the logs.
+
+    Everything the job wrote is shown with control and invisible characters as
+    escapes (reverse video), so no output can drive or hide from your terminal.
+    """
+    if rows is not None and page is not None:
+        raise ConfigError("give --rows or --page, not both")
+    window = RowWindow.parse(rows) if rows else RowWindow.page(page) if page else RowWindow()
     with client_for(as_party) as client:
-        view = client.review(job_id)
+        view = client.review(job_id, first_row=window.first, last_row=window.last)
+    command = f"sealroom review show {job_id}"
     console.print(job_table(view.job))
     console.print(check_report_table(view.check_report))
-    console.print(
-        f"quorum: {view.required} of {', '.join(view.reviewers)}; waiting for "
-        f"{', '.join(view.waiting_for) or 'nobody'}"
-    )
-    console.print(view.code_diff or view.code, markup=False, highlight=False)
-    for name, encoded in view.outputs.items():
-        data = base64.b64decode(encoded)
-        console.print(f"[bold]{name}[/]")
-        console.print(data.decode("utf-8", "replace")[:4000], markup=False, highlight=False)
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / Path(name).name).write_bytes(data)
+    quorum = Text(f"quorum: {view.required} of ") + safe(", ".join(view.reviewers))
+    quorum += Text("; waiting for ") + safe(", ".join(view.waiting_for) or "nobody")
+    console.print(quorum)
+    print_code(view)
+    for table in view.tables:
+        print_output_table(table, command)
+    if view.logs is not None:
+        print_logs(view.logs)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, encoded in view.outputs.items():
+            target = out / Path(name).name  # a name from a server never picks the directory
+            target.write_bytes(base64.b64decode(encoded))
+            console.print(Text("wrote ") + safe(str(target)))
+
+
+def print_code(view: ReviewInfo) -> None:
+    name = safe(view.job.code_name, style="bold")
+    if view.code_diff:
+        console.print(Text("code: ") + name + Text(", its diff against the last released code"))
+        console.print(safe(view.code_diff, multiline=True))
+    else:
+        console.print(Text("code: ") + name + Text(" (no earlier release to compare with)"))
+        console.print(safe(view.code, multiline=True))
+
+
+def print_output_table(table: OutputTableInfo, command: str) -> None:
+    shown = len(table.rows)
+    where = shown_rows(table.first_row, shown, table.total_rows)
+    title = safe(table.name, style="bold")
+    if table.unreadable is not None:
+        lines = where.replace("rows", "lines")
+        console.print(title + Text(f": not a table ({lines}): ") + safe(table.unreadable))
+        for line in table.rows:
+            console.print(safe(line[0] or ""))
+    else:
+        grid = Table(title=title + Text(f": {where}"), title_justify="left")
+        grid.add_column("#", justify="right", style="dim", overflow="fold")
+        kinds = table.types + [""] * (len(table.columns) - len(table.types))
+        for column, kind in zip(table.columns, kinds, strict=False):
+            grid.add_column(safe(column) + Text(f"\n{kind}", style="dim"), overflow="fold")
+        for offset, row in enumerate(table.rows):
+            grid.add_row(str(table.first_row + offset), *(safe_cell(v) for v in row))
+        console.print(grid)
+    hint = rest_hint(table.first_row, shown, table.total_rows, command)
+    if hint is not None:
+        console.print(Text(hint, style="yellow"))
 
 
 def _vote(job_id: str, decision: Decision, reason: str, as_party: str | None) -> None:

@@ -28,6 +28,7 @@ from sealroom.client.models import (
     SealedResultInfo,
 )
 from sealroom.client.results import write_files
+from sealroom.client.row_window import PAGE_ROWS
 
 
 class RemoteJobs:
@@ -116,8 +117,14 @@ class RemoteJobs:
     def reviews(self) -> list[JobInfo]:
         return self._server.get_list("/v1/reviews", JobInfo)
 
-    def review(self, job_id: str) -> ReviewInfo:
-        return self._server.get(f"/v1/jobs/{segment(job_id)}/review", ReviewInfo)
+    def review(self, job_id: str, *, first_row: int = 1, last_row: int = PAGE_ROWS) -> ReviewInfo:
+        """What a reviewer sees, each output table from ``first_row`` to ``last_row``."""
+        return self._server.get(
+            f"/v1/jobs/{segment(job_id)}/review",
+            ReviewInfo,
+            first_row=first_row,
+            last_row=last_row,
+        )
 
     def vote(self, job_id: str, decision: str = "approve", reason: str = "") -> JobInfo:
         body = NewVote(decision=decision, reason=reason)

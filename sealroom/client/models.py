@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from sealroom.client.visible_text import visible
+
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", max_length=63)]
 Label = Annotated[str, Field(max_length=200)]
 B64Key = Annotated[str, Field(min_length=40, max_length=64, pattern=r"^[A-Za-z0-9+/=_-]+$")]
@@ -22,7 +24,7 @@ B64Key = Annotated[str, Field(min_length=40, max_length=64, pattern=r"^[A-Za-z0-
 def _table(title: str, rows: list[tuple[str, Any]]) -> str:
     cells = "".join(
         f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-        f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+        f"<td style='text-align:left'>{html.escape(visible(str(v)))}</td></tr>"
         for k, v in rows
     )
     return f"<table><caption>{html.escape(title)}</caption>{cells}</table>"
@@ -307,6 +309,13 @@ class JobInfo(Wire):
     updated_at: datetime
     outputs: list[OutputInfo]
     check_report: dict[str, Any] | None
+    details_withheld: bool = Field(
+        default=False,
+        description=(
+            "A real run seen before its release by someone who does not review it: outputs, "
+            "sizes and row counts are left out and the check report is a pass/fail summary."
+        ),
+    )
 
     @property
     def finished(self) -> bool:
@@ -325,9 +334,14 @@ class JobInfo(Wire):
                 ("kind / mode", f"{self.kind} / {self.mode}"),
                 ("submitter", self.submitter),
                 ("code", f"{self.code_name} ({self.code_hash[:23]}…)"),
-                ("outputs", ", ".join(f"{o.name} ({o.size} B)" for o in self.outputs) or "-"),
+                ("outputs", self._outputs_text()),
             ],
         )
+
+    def _outputs_text(self) -> str:
+        if self.details_withheld:
+            return "withheld until the reviewers release the run"
+        return ", ".join(f"{o.name} ({o.size} B)" for o in self.outputs) or "-"
 
 
 class NewJob(Wire):
@@ -362,6 +376,24 @@ class VoteInfo(Wire):
     reason: str
 
 
+class OutputTableInfo(Wire):
+    """One window of a releasable output parsed as the table that would be released.
+
+    Cells are the raw values as text (``None`` for null): a display makes them
+    safe (``sealroom.client.visible_text``); the API never alters them.
+    """
+
+    name: str
+    columns: list[str]
+    types: list[str]
+    total_rows: int
+    first_row: int = Field(description="The 1-based number of the first row sent.")
+    rows: list[list[str | None]]
+    unreadable: str | None = Field(
+        default=None, description="Why the file is no table; its rows are then lines of text."
+    )
+
+
 class ReviewInfo(Wire):
     job: JobInfo
     reviewers: list[str]
@@ -372,6 +404,10 @@ class ReviewInfo(Wire):
     check_report: dict[str, Any] | None
     code: str
     code_diff: str
+    tables: list[OutputTableInfo] = Field(
+        default=[], description="Each releasable output as a table: the requested rows."
+    )
+    logs: JobLogs | None = None
 
     def __repr__(self) -> str:
         return (
@@ -388,7 +424,9 @@ class ReviewInfo(Wire):
         ]
         rows += [(f"vote {v.reviewer}", f"{v.decision} {v.reason}".strip()) for v in self.votes]
         return _table(f"Review of {self.job.job_id}", rows) + (
-            f"<pre>{html.escape(self.code_diff or self.code)}</pre>"
+            # Bidi overrides and invisible characters in code mislead the eye in a
+            # browser as in a terminal ("Trojan Source"): shown as escapes.
+            f"<pre>{html.escape(visible(self.code_diff or self.code, multiline=True))}</pre>"
         )
 
 

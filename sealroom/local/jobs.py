@@ -15,9 +15,11 @@ from kms import PartyPublicKeys
 from sealroom.api.convert import job_info, logs_info, review_info, sealed_result_info
 from sealroom.client.models import CodeApprovals, JobInfo, JobLogs, ReviewInfo, SealedResultInfo
 from sealroom.client.results import write_files
+from sealroom.client.row_window import PAGE_ROWS
 from sealroom.errors import ConfigError
 from sealroom.local.acting import ActingOnStore
 from sealroom.local.psi_transport import LocalPsiTransport
+from sealroom.service.actors import Actor
 from sealroom.service.job_runner import run_next_job
 from sealroom.service.jobs import (
     cancel_job,
@@ -56,11 +58,16 @@ class LocalJobs(ActingOnStore):
         view = submit_job(self.room, self.actor, contract_id, data, name, RunMode(mode))
         return job_info(view)
 
+    @property
+    def _viewer(self) -> Actor | None:
+        # Listing asks for no party; without one, real runs show no details.
+        return self.actor if self._as_party else None
+
     def jobs(self, contract_id: str) -> list[JobInfo]:
-        return [job_info(v) for v in list_jobs(self.room, contract_id)]
+        return [job_info(v) for v in list_jobs(self.room, contract_id, viewer=self._viewer)]
 
     def every_job(self) -> list[JobInfo]:
-        return [job_info(v) for v in list_jobs(self.room)]
+        return [job_info(v) for v in list_jobs(self.room, viewer=self._viewer)]
 
     def job(self, job_id: str) -> JobInfo:
         return job_info(job_status(self.room, self.actor, job_id))
@@ -95,8 +102,9 @@ class LocalJobs(ActingOnStore):
         """Runs the job now, in this process's sandbox, rather than waiting for a worker."""
         room, actor = self.room, self.actor
         with self._console.status(f"running {job_id} in the sandbox…"):
-            ran = run_next_job(room, job_id)
-        return job_info(ran or job_status(room, actor, job_id))
+            run_next_job(room, job_id)
+        # What the worker saw in full, the submitter sees as the job's rules allow.
+        return job_info(job_status(room, actor, job_id))
 
     def sample_drift(self, job_id: str) -> dict[str, list[str]]:
         record = job_status(self.room, self.actor, job_id).run_record or {}
@@ -110,8 +118,10 @@ class LocalJobs(ActingOnStore):
     def reviews(self) -> list[JobInfo]:
         return [job_info(v) for v in list_reviews(self.room, self.actor)]
 
-    def review(self, job_id: str) -> ReviewInfo:
-        return review_info(show_review(self.room, self.actor, job_id))
+    def review(self, job_id: str, *, first_row: int = 1, last_row: int = PAGE_ROWS) -> ReviewInfo:
+        return review_info(
+            show_review(self.room, self.actor, job_id, first_row=first_row, last_row=last_row)
+        )
 
     def vote(self, job_id: str, decision: str = "approve", reason: str = "") -> JobInfo:
         return job_info(vote(self.room, self.actor, job_id, Decision(decision), reason))

@@ -23,6 +23,8 @@ from sealroom.service.actors import Actor, acting_party, party_in_role
 from sealroom.service.admission import admit
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import ContractView, show_contract
+from sealroom.service.job_disclosure import REVIEWING_ROLES as REVIEWING_ROLES  # noqa: PLC0414 (re-export)
+from sealroom.service.job_disclosure import as_seen_by
 from sealroom.service.job_records import add_job, load_job, read_outputs, transition
 from sealroom.service.recording import record
 from sealroom.store.database import transaction
@@ -30,8 +32,6 @@ from sealroom.store.job_records import JobOutputRecord, JobRecord
 
 MAX_CODE_BYTES = 1 << 20
 INTERPRETERS = {".py": "python", ".sh": "sh"}
-# The roles that review a contract's outputs: they see any of its jobs and real-run logs.
-REVIEWING_ROLES = (Role.REVIEWER, Role.OWNER, Role.PLATFORM)
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class JobView:
     run_record: dict[str, Any] | None
     check_report: dict[str, Any] | None
     outputs: tuple[OutputView, ...]
+    details_withheld: bool = False  # see ``job_disclosure``: a real run, before its release
 
 
 def job_view(session: Session, rec: JobRecord) -> JobView:
@@ -163,11 +164,18 @@ def _may_see(actor: Actor, rec: JobRecord, view: ContractView) -> None:
     )
 
 
-def job_status(room: Sealroom, actor: Actor, job_id: str) -> JobView:
+def _full_job(room: Sealroom, actor: Actor, job_id: str) -> tuple[JobView, ContractView]:
     with room.sessions() as session:
         rec = load_job(session, job_id)
-        _may_see(actor, rec, show_contract(room, rec.contract_id, rec.contract_version))
-        return job_view(session, rec)
+        contract = show_contract(room, rec.contract_id, rec.contract_version)
+        _may_see(actor, rec, contract)
+        return job_view(session, rec), contract
+
+
+def job_status(room: Sealroom, actor: Actor, job_id: str) -> JobView:
+    """The job as the actor may see it: a real run's details only to its reviewers."""
+    view, contract = _full_job(room, actor, job_id)
+    return as_seen_by(actor, contract.contract, view)
 
 
 @dataclass(frozen=True)
@@ -185,9 +193,9 @@ def job_logs(room: Sealroom, actor: Actor, job_id: str) -> JobLogs:
     A real run printed from the full data, so its logs are an output like any
     file: the submitter sees them only after review, never straight from here.
     """
-    view = job_status(room, actor, job_id)
+    view, contract_view = _full_job(room, actor, job_id)
     if view.mode == RunMode.REAL.value and not actor.is_admin:
-        contract = show_contract(room, view.contract_id, view.contract_version).contract
+        contract = contract_view.contract
         if party_in_role(actor, contract, REVIEWING_ROLES) is None:
             raise PermissionDenied(
                 f"{job_id} ran on the real data, so what it printed is an output: only the "
@@ -204,12 +212,23 @@ def job_logs(room: Sealroom, actor: Actor, job_id: str) -> JobLogs:
     )
 
 
-def list_jobs(room: Sealroom, contract_id: str | None = None) -> list[JobView]:
+def list_jobs(
+    room: Sealroom, contract_id: str | None = None, *, viewer: Actor | None = None
+) -> list[JobView]:
+    """Jobs, oldest first, as ``viewer`` may see them (``None``: real runs' details withheld)."""
     with room.sessions() as session:
         query = select(JobRecord).order_by(JobRecord.created_at)
         if contract_id:
             query = query.where(JobRecord.contract_id == contract_id)
-        return [job_view(session, rec) for rec in session.scalars(query)]
+        records = list(session.scalars(query))
+        views = [job_view(session, rec) for rec in records]
+    contracts = {
+        (v.contract_id, v.contract_version): show_contract(
+            room, v.contract_id, v.contract_version
+        ).contract
+        for v in views
+    }
+    return [as_seen_by(viewer, contracts[(v.contract_id, v.contract_version)], v) for v in views]
 
 
 def cancel_job(room: Sealroom, actor: Actor, job_id: str) -> JobView:
@@ -226,7 +245,9 @@ def cancel_job(room: Sealroom, actor: Actor, job_id: str) -> JobView:
             role="scientist",
             reason=f"cancelled by {actor.name}",
         )
-        return job_view(session, rec)
+        view = job_view(session, rec)
+    contract = show_contract(room, view.contract_id, view.contract_version).contract
+    return as_seen_by(actor, contract, view)
 
 
 def debug_outputs(room: Sealroom, actor: Actor, job_id: str) -> dict[str, bytes]:

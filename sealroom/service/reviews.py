@@ -33,10 +33,12 @@ from sealroom.errors import PermissionDenied, WrongState
 from sealroom.service.actors import Actor, acting_party
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import show_contract
+from sealroom.service.job_disclosure import as_seen_by
 from sealroom.service.job_records import load_job, read_outputs, transition
-from sealroom.service.jobs import REVIEWING_ROLES, JobView, job_view
+from sealroom.service.jobs import REVIEWING_ROLES, JobLogs, JobView, job_logs, job_view
 from sealroom.service.recording import record
 from sealroom.service.release import output_class_for_job, release_result
+from sealroom.service.review_tables import OutputTable, output_table
 from sealroom.store.database import transaction
 from sealroom.store.job_records import CodeApprovalRecord, JobRecord, ReviewVoteRecord
 
@@ -52,6 +54,8 @@ class ReviewView:
     check_report: dict[str, Any] | None
     code: str
     code_diff: str
+    tables: tuple[OutputTable, ...] = ()  # the releasable outputs parsed, one window of rows
+    logs: JobLogs | None = None
 
 
 def _review(session: Session, contract: Contract, rec: JobRecord) -> Review:
@@ -92,7 +96,7 @@ def list_reviews(room: Sealroom, actor: Actor) -> list[JobView]:
             contract = show_contract(room, rec.contract_id, rec.contract_version).contract
             review = _review(session, contract, rec)
             if set(actor.parties) & set(review.waiting_for):
-                mine.append(job_view(session, rec))
+                mine.append(as_seen_by(actor, contract, job_view(session, rec)))
         return mine
 
 
@@ -109,8 +113,12 @@ def _last_released_code(session: Session, rec: JobRecord) -> str:
     return previous.code.decode("utf-8", "replace") if previous else ""
 
 
-def show_review(room: Sealroom, actor: Actor, job_id: str) -> ReviewView:
-    """What a reviewer sees: outputs (after checks), the check report, the code and its diff."""
+def show_review(
+    room: Sealroom, actor: Actor, job_id: str, *, first_row: int = 1, last_row: int = 50
+) -> ReviewView:
+    """What a reviewer sees: outputs (after checks) with rows ``first_row``..``last_row`` of
+    each parsed as the table that would be released, the check report, the code and its
+    diff, and what the run printed."""
     with transaction(room.sessions) as session:
         rec = load_job(session, job_id)
         contract = show_contract(room, rec.contract_id, rec.contract_version).contract
@@ -139,16 +147,22 @@ def show_review(room: Sealroom, actor: Actor, job_id: str) -> ReviewView:
             job=job_id,
             detail={"party": party},
         )
+    outputs = read_outputs(room, job_id, releasable_only=True)
     return ReviewView(
         view,
         review.quorum.reviewers,
         review.quorum.required,
         review.votes,
         review.waiting_for,
-        read_outputs(room, job_id, releasable_only=True),
+        outputs,
         view.check_report,
         code,
         diff,
+        tuple(
+            output_table(name, data, first_row=first_row, last_row=last_row)
+            for name, data in sorted(outputs.items())
+        ),
+        job_logs(room, actor, job_id),
     )
 
 

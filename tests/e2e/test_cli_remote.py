@@ -223,7 +223,10 @@ def test_story_1_through_the_server_from_the_command_line(served: Served) -> Non
         )
     )
     run_next_job(served.room, real)
-    assert "awaiting_review" in as_("alice", "job", "wait", real, "--poll", "0.2")
+    waited = as_("alice", "job", "wait", real, "--poll", "0.2")
+    # Before release the scientist reads pass/fail per check: no file, size or row count.
+    assert "awaiting_review" in waited and "withheld until the reviewers release" in waited
+    assert "spend_by_segment.csv" not in waited and " B)" not in waited
     # A real run's printout is an output: not for the scientist, remotely or locally.
     assert "only the owner, platform and reviewers" in refused(
         "job", "logs", real, server=url, token=tokens["alice"]

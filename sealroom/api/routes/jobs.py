@@ -7,6 +7,10 @@ logs (from the masked sample) go to the submitter too.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Query
+
 from contracts import Role, RunMode
 from jobs import Decision
 from sealroom.api.convert import files_b64, job_info, logs_info, review_info, sealed_result_info
@@ -23,6 +27,7 @@ from sealroom.client.models import (
     ReviewInfo,
     SealedResultInfo,
 )
+from sealroom.client.row_window import PAGE_ROWS
 from sealroom.service.contracts import show_contract
 from sealroom.service.jobs import (
     cancel_job,
@@ -36,6 +41,8 @@ from sealroom.service.results import download_result
 from sealroom.service.reviews import approve_code, list_reviews, show_review, vote
 
 FOLLOWING = (Role.OWNER, Role.PLATFORM, Role.REVIEWER, Role.SCIENTIST)
+# A row of an output table, 1-based: the review sends rows first_row..last_row of each.
+RowNumber = Annotated[int, Query(ge=1, le=1_000_000_000)]
 
 
 def add_routes(table: RouteTable) -> None:
@@ -68,9 +75,9 @@ def add_routes(table: RouteTable) -> None:
         summary="The jobs run under the contract, oldest first",
         response_model=list[JobInfo],
     )
-    def jobs_of(room: Room, contract_id: str) -> list[JobInfo]:
+    def jobs_of(room: Room, principal: CurrentPrincipal, contract_id: str) -> list[JobInfo]:
         show_contract(room, contract_id)  # 404 for a contract that does not exist
-        return [job_info(v) for v in list_jobs(room, contract_id)]
+        return [job_info(v) for v in list_jobs(room, contract_id, viewer=principal.actor)]
 
     @table.route(
         "GET",
@@ -138,8 +145,16 @@ def add_routes(table: RouteTable) -> None:
         response_model=ReviewInfo,
         summary="What a reviewer sees: checked outputs, check report, code and its diff",
     )
-    def review(room: Room, principal: CurrentPrincipal, job_id: str) -> ReviewInfo:
-        return review_info(show_review(room, principal.actor, job_id))
+    def review(
+        room: Room,
+        principal: CurrentPrincipal,
+        job_id: str,
+        first_row: RowNumber = 1,
+        last_row: RowNumber = PAGE_ROWS,
+    ) -> ReviewInfo:
+        return review_info(
+            show_review(room, principal.actor, job_id, first_row=first_row, last_row=last_row)
+        )
 
     @table.route(
         "POST",

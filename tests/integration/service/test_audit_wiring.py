@@ -68,6 +68,11 @@ QUERIES = {
     "release.ledger_event",
     "release.output_class_for_job",
     "reviews.list_reviews",
+    "job_disclosure.reviews_job",
+    "job_disclosure.sees_run_details",
+    "job_disclosure.as_seen_by",
+    "job_disclosure.check_summary",
+    "review_tables.output_table",
     "samples.list_debug_samples",
     "samples.debug_sample_file",  # makes the sample through ensure_debug_sample, which records
     "tokens.check_scopes",

@@ -73,7 +73,7 @@ def test_story_3_the_partner_learns_the_spend_of_shared_customers_and_nothing_pe
     assert learned.sums is not None
     assert learned.sums["spend_cny"] == truth.quantize(Decimal("0.01"))
     # The owner's side recorded only what it learned: set sizes and the claimed overlap.
-    run = next(j for j in list_jobs(room) if j.kind == "psi_sum")
+    run = next(j for j in list_jobs(room, viewer=OWNER) if j.kind == "psi_sum")
     leakage = (run.check_report or {})["leakage"]
     assert leakage["claimed_intersection_size"] == OVERLAP
     assert set(leakage) >= {"partner_set_size", "aggregate", "owner_learns"}
