@@ -1,6 +1,6 @@
 """A reviewer's real terminal (tmux) shows a hostile run's escapes and stays intact.
 
-The job's code, what it printed and a cell of its output carry a clear-screen,
+The job's code, what it printed and a column name of its output carry a clear-screen,
 a cursor jump, a colour, an OSC window title, bidi overrides and zero-width
 characters. `sealroom review show` runs in a tmux pane; the pane's screen is
 read back with `tmux capture-pane`: the escapes are there as text, the line
@@ -45,8 +45,12 @@ table = (
 )
 table["customers"] = table["customers"] // 5 * 5
 table["mean_spend_cny"] = table["mean_spend_cny"].round(2)
-table.loc[0, "segment"] = "CELL" + "\\x1b[2J\\u202e" + "tail" + "\\u200b"
 table.to_csv("/outputs/spend.csv", index=False)
+# The checks block this copy (a column no schema declares); its reason, naming the
+# column, is on the reviewer's screen.
+table.assign(**{{"CELL" + "\\x1b[2J\\u202e" + "tail" + "\\u200b": 1}}).to_csv(
+    "/outputs/notes.csv", index=False
+)
 print("LOG" + "\\x1b[2J\\x1b[H\\x1b]0;pwned-title\\x07\\x1b[31m" + "red" + "\\x1b[0m")
 """
 
@@ -116,7 +120,7 @@ def test_review_show_draws_a_hostile_run_as_escapes_on_an_intact_screen(
     lines = shown.splitlines()
     # Neither a clear-screen nor a cursor jump ran: the first line is where it was.
     assert lines[0] == "BEFORE-THE-REVIEW", shown
-    # The code, the log and the output cell show every escape as text.
+    # The code, the log and the blocked output's column name show every escape as text.
     hidden = "\\u202eesrever\\u202c zero\\u200bwidth\\u2066iso\\u2069"
     assert f"# totals\\x1b[2J\\x1b[H by segment {hidden}" in shown
     assert "LOG\\x1b[2J\\x1b[H\\x1b]0;pwned-title\\x07\\x1b[31mred\\x1b[0m" in shown
