@@ -62,6 +62,7 @@ QUERIES = {
     "jobs.job_logs",
     "jobs.list_jobs",
     "psi.psi_message_cap",
+    "leakage.show_leakage",
     "job_records.read_outputs",
     "ledger.export_report",
     "ledger.ledger_rows",
