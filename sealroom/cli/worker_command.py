@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sealroom.cli.session import console, opened
-from sealroom.service.job_runner import recover_jobs, run_next_job
+from sealroom.service.job_runner import recover_jobs, run_next_job, sweep_work_dir
 
 
 def worker(
@@ -17,6 +17,12 @@ def worker(
 ) -> None:
     """Run queued jobs; on start, recover jobs a killed worker left running."""
     with opened() as room:
+        # Before anything else: a killed worker's runs may still hold decrypted inputs.
+        swept = sweep_work_dir(room)
+        for name in swept.volumes:
+            console.print(f"removed the memory volume a killed run left: {name}")
+        for name in swept.groups:
+            console.print(f"removed the control group a killed run left: {name}")
         for item in recover_jobs(room):
             console.print(f"recovered {item.job_id}: {item.event} ({item.reason})")
         while True:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,12 +27,17 @@ from jobs import (
 from sandbox import (
     Interpreter,
     JobSpec,
+    Leftovers,
     Limits,
     Mode,
     RunRecord,
+    RunVolume,
+    close_volume,
+    open_volume,
     reap_run,
     run_job,
     select_backend,
+    sweep_leftovers,
 )
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import show_contract
@@ -45,6 +49,7 @@ from sealroom.store.database import transaction
 from sealroom.store.job_records import JobRecord
 
 WORKER = "sealroom-worker"
+CODE_BYTES_BOUND = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -90,16 +95,29 @@ def run_next_job(room: Sealroom, job_id: str | None = None) -> JobView | None:
     if claimed is None:
         return None
     job, contract = claimed
-    room.settings.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    work = Path(tempfile.mkdtemp(prefix=f"{job}-", dir=room.settings.work_dir))
+    # Decrypted inputs live only for the run, in memory, at a path nobody can guess;
+    # a worker killed before closing it leaves it to `sweep_work_dir` at the next start.
+    volume = open_volume(room.settings.work_dir, run_volume_bytes(room, contract))
     try:
-        return _run(room, job, contract, work)
+        return _run(room, job, contract, volume)
     finally:
-        # Decrypted inputs live only for the run.
-        shutil.rmtree(work, ignore_errors=True)
+        close_volume(volume)
 
 
-def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
+def run_volume_bytes(room: Sealroom, contract: Contract) -> int:
+    """The run's tmpfs bound: its datasets twice (a debug sample never outgrows its
+    dataset, but masking may widen a column), the collected outputs, and the code."""
+    inputs = sum(show_dataset(room, dataset.name).stored_bytes for dataset in contract.datasets)
+    return 2 * inputs + Limits().output_bytes + CODE_BYTES_BOUND
+
+
+def sweep_work_dir(room: Sealroom) -> Leftovers:
+    """At worker start: remove what runs of this store's killed workers left behind."""
+    return sweep_leftovers(room.settings.work_dir)
+
+
+def _run(room: Sealroom, job: str, contract: Contract, volume: RunVolume) -> JobView:
+    work = volume.path
     with room.sessions() as session:
         rec = load_job(session, job)
         mode, code, code_name, interpreter = rec.mode, rec.code, rec.code_name, rec.interpreter
@@ -116,7 +134,14 @@ def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
         limits=Limits(),
     )
     # One run id per attempt: a sandbox left behind by a killed worker never collides.
-    run = run_job(spec, backend, work / "outputs", run_id=f"{job}-{attempt}", now=room.clock())
+    run = run_job(
+        spec,
+        backend,
+        work / "outputs",
+        run_id=f"{job}-{attempt}",
+        now=room.clock(),
+        run_volume=volume,
+    )
     described = backend.describe()
     run_record = {"backend": described, "run": _jsonable(run.as_dict()), "sample_drift": drift}
     if not run.succeeded:

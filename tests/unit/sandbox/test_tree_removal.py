@@ -19,8 +19,9 @@ def _deep_tree(root: Path, depth: int) -> Path:
             below = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
             os.close(fd)
             fd = below
-        with open(os.open("data", os.O_WRONLY | os.O_CREAT, 0o000, dir_fd=fd), "w") as handle:
-            handle.write("plaintext")
+        data = os.open("data", os.O_WRONLY | os.O_CREAT, 0o000, dir_fd=fd)
+        os.write(data, b"plaintext")
+        os.close(data)
         os.fchmod(fd, 0)
     finally:
         os.close(fd)

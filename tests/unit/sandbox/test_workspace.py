@@ -15,7 +15,7 @@ import pytest
 
 from sandbox import IsolationPolicy, JobSpec, Limits
 from sandbox import workspace as workspaces
-from sandbox.mounts import mounts_under
+from sandbox.mounts import detach, mounts_under
 from sandbox.volume import close_volume, open_volume
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a run's tmpfs needs root")
@@ -27,7 +27,7 @@ def work_root(tmp_path: Path) -> Iterator[Path]:
     root = tmp_path / "runs"
     yield root
     for mount in mounts_under(root):
-        os.system(f"umount -l '{mount.point}'")  # noqa: S605 - only if a test failed midway
+        detach(mount.point)  # only if a test failed midway
 
 
 def _spec(tmp_path: Path, data: bytes = b"PAR1 rows") -> JobSpec:
