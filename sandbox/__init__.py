@@ -37,9 +37,11 @@ from sandbox.leftovers import Leftovers, sweep_leftovers
 from sandbox.policy import IsolationPolicy, Limits
 from sandbox.reaping import reap_run
 from sandbox.record import CollectedOutput, RejectedOutput, RunRecord, StreamCapture, Timings
+from sandbox.run_names import tag_of as owner_tag
 from sandbox.runner import BACKEND_NAMES, run_job, select_backend
 from sandbox.spec import Interpreter, JobSpec, Mode
 from sandbox.volume import RunVolume, close_volume, open_volume
+from sandbox.workspace import default_work_root
 
 __all__ = [
     "BACKEND_NAMES",
@@ -71,10 +73,12 @@ __all__ = [
     "build_runtime",
     "check_run_isolation",
     "close_volume",
+    "default_work_root",
     "effective_policy",
     "find_runtime",
     "import_docker_image",
     "open_volume",
+    "owner_tag",
     "prune_other_runtimes",
     "reap_run",
     "report_backends",

@@ -33,6 +33,7 @@ import os
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -138,6 +139,8 @@ class BubblewrapBackend:
 
     def prepare(self, workspace: Workspace) -> JobStatus:
         current = self.status(workspace)
+        if current.state is JobState.PREPARED:
+            check_reachable_by_the_job(workspace.directory)
         if current.state is not JobState.UNKNOWN:
             return current
         raise BackendFailure(self.name, f"no workspace at {workspace.directory}")
@@ -149,6 +152,7 @@ class BubblewrapBackend:
         runtime = image.find_runtime(self._runtime_root)
         group = cgroups.create_group(workspace.volume.name, workspace.policy.limits)
         seccomp_fd = _seccomp_program_fd()
+        run_fds = _RunFds.open(workspace)
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
         info_read, info_write = os.pipe()
@@ -157,14 +161,14 @@ class BubblewrapBackend:
             command = [
                 "/bin/sh", "-c", ENTER_GROUPS, "sealroom-enter-groups",
                 *(str(procs) for procs in group.procs_files()), "--",
-                *self._command(workspace, runtime.rootfs, seccomp_fd, info_write),
+                *self._command(workspace, runtime.rootfs, seccomp_fd, info_write, run_fds),
             ]  # fmt: skip
             process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=stdout_write,
                 stderr=stderr_write,
-                pass_fds=(seccomp_fd, info_write),
+                pass_fds=(seccomp_fd, info_write, *run_fds.all()),
                 start_new_session=True,
                 env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
                 cwd="/",
@@ -175,7 +179,7 @@ class BubblewrapBackend:
             cgroups.remove_group(group)
             raise BackendFailure(self.name, f"could not start bwrap: {error}") from error
         finally:
-            for fd in (seccomp_fd, stdout_write, stderr_write, info_write):
+            for fd in (seccomp_fd, stdout_write, stderr_write, info_write, *run_fds.all()):
                 os.close(fd)
         limit = workspace.policy.limits.log_bytes
         running = _Running(
@@ -292,7 +296,7 @@ class BubblewrapBackend:
         return finished
 
     def _command(
-        self, workspace: Workspace, rootfs: Path, seccomp_fd: int, info_fd: int
+        self, workspace: Workspace, rootfs: Path, seccomp_fd: int, info_fd: int, fds: _RunFds
     ) -> list[str]:
         policy = workspace.policy
         limits = policy.limits
@@ -335,16 +339,16 @@ class BubblewrapBackend:
             # mount points for single files need a writable parent while being
             # created; each such parent is a tmpfs made read-only right after.
             "--tmpfs", recipe.JOB_DIR,
-            "--ro-bind", str(workspace.code_file),
+            "--ro-bind-fd", str(fds.code),
             f"{recipe.JOB_DIR}/{code_file_name(workspace.spec.interpreter)}",
             "--remount-ro", recipe.JOB_DIR,
             "--tmpfs", recipe.INPUTS_DIR,
         ]  # fmt: skip
-        for inside, host in workspace.input_files().items():
-            command += ["--ro-bind", str(host), f"{recipe.INPUTS_DIR}/{inside}"]
+        for inside, fd in fds.inputs.items():
+            command += ["--ro-bind-fd", str(fd), f"{recipe.INPUTS_DIR}/{inside}"]
         command += [
             "--remount-ro", recipe.INPUTS_DIR,
-            "--bind", str(workspace.outputs_dir), recipe.OUTPUTS_DIR,
+            "--bind-fd", str(fds.outputs), recipe.OUTPUTS_DIR,
             "--chdir", recipe.TMP_DIR,
             "--seccomp", str(seccomp_fd),
             "--info-fd", str(info_fd),
@@ -353,6 +357,46 @@ class BubblewrapBackend:
             *job_command(workspace.spec.interpreter),
         ]  # fmt: skip
         return command
+
+
+def check_reachable_by_the_job(directory: Path) -> None:
+    """bwrap runs as the job's uid and resolves the run's files by path: every
+    directory above them must let others pass (the run's own are 0711)."""
+    blocked = [p for p in directory.parents if not p.stat().st_mode & stat.S_IXOTH]
+    if blocked:
+        raise IsolationUnavailable(
+            "bwrap",
+            f"the job's uid cannot reach its run under {blocked[0]}, which is closed to others",
+            "choose a work root whose parent directories all allow others to pass (o+x), "
+            "with SEALROOM_SANDBOX_WORK_DIR",
+        )
+
+
+@dataclass(frozen=True)
+class _RunFds:
+    """The run's files, opened by the supervisor and handed to bwrap as descriptors.
+
+    bwrap runs as the job's uid, which could not walk a private work root to
+    reach them by path; and no host path appears in the sandbox's command line.
+    """
+
+    code: int
+    inputs: dict[str, int]  # name under /inputs -> descriptor
+    outputs: int
+
+    @classmethod
+    def open(cls, workspace: Workspace) -> _RunFds:
+        flags = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
+        return cls(
+            code=os.open(workspace.code_file, flags),
+            inputs={
+                inside: os.open(host, flags) for inside, host in workspace.input_files().items()
+            },
+            outputs=os.open(workspace.outputs_dir, flags | os.O_DIRECTORY),
+        )
+
+    def all(self) -> tuple[int, ...]:
+        return (self.code, *self.inputs.values(), self.outputs)
 
 
 def _wait_for_sandbox_end(running: _Running, job_uid: int) -> None:

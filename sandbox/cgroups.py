@@ -151,8 +151,8 @@ def remove_group(group: JobGroup) -> bool:
     return False
 
 
-def sweep_groups(work_root: Path) -> tuple[str, ...]:
-    """Remove the groups dead runs of ``work_root``'s store left; their names."""
+def sweep_groups(tag: str) -> tuple[str, ...]:
+    """Remove the groups dead runs carrying ``tag`` left; their names."""
     try:
         hierarchy = find_hierarchy()
     except CgroupUnavailable:
@@ -161,7 +161,7 @@ def sweep_groups(work_root: Path) -> tuple[str, ...]:
     for parent in set(hierarchy.parents.values()):
         with contextlib.suppress(OSError):
             for entry in parent.iterdir():
-                owner = run_names.owner_of(entry.name, work_root)
+                owner = run_names.owner_of(entry.name, tag)
                 if owner is not None and not owner.alive():
                     names.add(entry.name)
     swept = []

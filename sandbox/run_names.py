@@ -1,9 +1,10 @@
 """The names a run leaves on the host (its memory volume, its cgroups), and who owns them.
 
-A name is ``sealroom-<root tag>-<owner pid>-<owner start>-<random>``:
+A name is ``sealroom-<tag>-<owner pid>-<owner start>-<random>``:
 
-- the root tag is a digest of the work root, so a sweep touches only what runs of
-  its own store (its own work root) made, never another store's on the same host;
+- the tag is a digest of the store's identity (or of the work root, for runs
+  nobody else claims), so a sweep touches only what its own store's runs made,
+  never another store's on the same host;
 - the owner is the supervising process (pid and start time, so a reused pid is
   not mistaken for it), so a sweep leaves the runs of a live supervisor alone;
 - the random part makes the path unpredictable: knowing a job id tells a local
@@ -33,7 +34,7 @@ class RunOwner:
 
 
 def root_tag(work_root: Path) -> str:
-    return hashlib.sha256(str(work_root.resolve()).encode()).hexdigest()[:12]
+    return tag_of(str(work_root.resolve()))
 
 
 def this_process() -> RunOwner:
@@ -43,15 +44,20 @@ def this_process() -> RunOwner:
     return RunOwner(pid, start)
 
 
-def new_run_name(work_root: Path) -> str:
+def tag_of(identity: str) -> str:
+    """The 12-hex tag of whoever owns runs (a store, named by its home directory)."""
+    return hashlib.sha256(identity.encode()).hexdigest()[:12]
+
+
+def new_run_name(tag: str) -> str:
     owner = this_process()
-    return f"{PREFIX}-{root_tag(work_root)}-{owner.pid}-{owner.start_ticks}-{secrets.token_hex(16)}"
+    return f"{PREFIX}-{tag}-{owner.pid}-{owner.start_ticks}-{secrets.token_hex(16)}"
 
 
-def owner_of(name: str, work_root: Path) -> RunOwner | None:
-    """The owner named in ``name`` if it is a run name of ``work_root``'s runs, else None."""
+def owner_of(name: str, tag: str) -> RunOwner | None:
+    """The owner named in ``name`` if it is a run name carrying ``tag``, else None."""
     match = _NAME.match(name)
-    if match is None or match.group(1) != root_tag(work_root):
+    if match is None or match.group(1) != tag:
         return None
     return RunOwner(int(match.group(2)), int(match.group(3)))
 

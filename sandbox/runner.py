@@ -84,7 +84,7 @@ def run_job(
     effective = replace(policy or IsolationPolicy(), limits=spec.limits)
     run_id = run_id or new_run_id()
     started_at = now or datetime.now(UTC)
-    destination.mkdir(parents=True, exist_ok=True)
+    destination.mkdir(mode=0o700, parents=True, exist_ok=True)
     clock_start = time.monotonic()
     space = workspace.create(
         run_id,

@@ -37,13 +37,15 @@ class RunVolume:
         return self.path.name
 
 
-def open_volume(work_root: Path, size_bytes: int) -> RunVolume:
+def open_volume(work_root: Path, size_bytes: int, *, owner_tag: str | None = None) -> RunVolume:
     """Mount a fresh tmpfs of ``size_bytes`` (plus slack) under ``work_root``.
 
-    Fails closed: without the right to mount, no run gets a place for plaintext.
+    ``owner_tag`` names whose runs these are (a store), for the sweep; by default
+    the work root's own tag. Fails closed: without the right to mount, no run
+    gets a place for plaintext.
     """
     _prepare_work_root(work_root)
-    path = work_root / run_names.new_run_name(work_root)
+    path = work_root / run_names.new_run_name(owner_tag or run_names.root_tag(work_root))
     path.mkdir(mode=0o700)
     size = _round_up(size_bytes + SLACK_BYTES)
     try:

@@ -7,13 +7,16 @@
                 <dataset>.parquet    0400, the job's uid
             outputs/                 a tmpfs of its own, 0700, the job's uid: bound at /outputs
 
-Nothing of a run touches a disk, and only root and the job's uid can read its
-inputs; the random volume name keeps even the path from anyone who knows the job
-id. Inputs the caller already placed in the same volume are linked, not copied
-(a second copy would double the memory a run holds); inputs from anywhere else
-are copied, so the job never holds the caller's inode. ``/outputs`` is its own
-tmpfs of the output byte cap and entry cap: the kernel refuses the byte or entry
-past the cap while the job runs, whatever the name or depth it is written at.
+Nothing of a run touches a disk. A run's own directories are 0711 (bwrap runs as
+the job's uid and opens the run's files by path), but everything holding data is
+the job's uid's alone: another local user can neither list nor read it. The
+random volume name is a second line only: mount points are public in
+/proc/self/mountinfo, so permissions, not secrecy of the path, keep data private. Inputs the
+caller already placed in the same volume are linked, not copied (a second copy
+would double the memory a run holds); inputs from anywhere else are copied, so
+the job never holds the caller's inode. ``/outputs`` is its own tmpfs of the
+output byte cap and entry cap: the kernel refuses the byte or entry past the cap
+while the job runs, whatever the name or depth it is written at.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox import SandboxError, check_run_isolation
+from sandbox import SandboxError, check_run_isolation, default_work_root
 from sealroom.config import Settings
 from sealroom.errors import SealroomError
 from sealroom.store.database import (
@@ -100,7 +100,7 @@ def check_bubblewrap() -> Finding:
 def check_job_isolation(settings: Settings) -> Finding:
     """A run needs its own tmpfs and control group; without them jobs fail closed."""
     try:
-        detail = check_run_isolation(settings.work_dir)
+        detail = check_run_isolation(default_work_root())
     except SandboxError as err:
         return Finding(
             "job limits",

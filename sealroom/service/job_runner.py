@@ -33,7 +33,9 @@ from sandbox import (
     RunRecord,
     RunVolume,
     close_volume,
+    default_work_root,
     open_volume,
+    owner_tag,
     reap_run,
     run_job,
     select_backend,
@@ -97,7 +99,9 @@ def run_next_job(room: Sealroom, job_id: str | None = None) -> JobView | None:
     job, contract = claimed
     # Decrypted inputs live only for the run, in memory, at a path nobody can guess;
     # a worker killed before closing it leaves it to `sweep_work_dir` at the next start.
-    volume = open_volume(room.settings.work_dir, run_volume_bytes(room, contract))
+    volume = open_volume(
+        default_work_root(), run_volume_bytes(room, contract), owner_tag=store_tag(room)
+    )
     try:
         return _run(room, job, contract, volume)
     finally:
@@ -111,9 +115,14 @@ def run_volume_bytes(room: Sealroom, contract: Contract) -> int:
     return 2 * inputs + Limits().output_bytes + CODE_BYTES_BOUND
 
 
+def store_tag(room: Sealroom) -> str:
+    """Marks this store's runs on a host other stores may share (for the sweep)."""
+    return owner_tag(str(room.settings.home.resolve()))
+
+
 def sweep_work_dir(room: Sealroom) -> Leftovers:
     """At worker start: remove what runs of this store's killed workers left behind."""
-    return sweep_leftovers(room.settings.work_dir)
+    return sweep_leftovers(default_work_root(), owner_tag=store_tag(room))
 
 
 def _run(room: Sealroom, job: str, contract: Contract, volume: RunVolume) -> JobView:
