@@ -9,9 +9,10 @@ then the filesystem is searched for the identifiers: they may exist only in the
 encrypted store.
 
 The search is scoped, so it runs in seconds on a shared host: the worker's work
-root, /tmp (which holds the store, the PostgreSQL data directory and pytest's
-directories), /var/tmp, /dev/shm and the Docker Engine's containers and volumes
-directories (the jobs' containers are removed with their runs). Only the store's
+root (a directory of this test's own under /tmp), /tmp (which holds the store,
+the PostgreSQL data directory and pytest's directories), /var/tmp, /dev/shm and
+the Docker Engine's containers and volumes directories (the jobs' containers
+are removed with their runs). Only the store's
 blob directory, where every blob is encrypted, is left out. The positive control:
 while the killed run's volume is still in place, the same search finds the
 identifiers there.
@@ -26,6 +27,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from dataclasses import replace
@@ -38,7 +40,9 @@ import pytest
 from contracts import ActionKind, RunMode
 from jobs import JobState, code_hash
 from kms import load_party_key_file
-from sandbox.mounts import mounts_under
+from sandbox import default_work_root
+from sandbox.mounts import detach, mounts_under
+from sandbox.tree_removal import remove_tree
 from sealroom.data import customers_parquet
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
@@ -55,7 +59,7 @@ SCIENTIST = Actor("alice", False, "acme-cn")
 SEARCHED = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"),
             Path("/var/lib/docker/containers"), Path("/var/lib/docker/volumes"))  # fmt: skip
 LARGEST_SEARCHED_FILE = 256 * 1024 * 1024
-STATES = ("checking",)
+STATES = ("queued", "claimed", "decrypting", "running", "checking", "storing")
 
 # Copies every identifier to /outputs and to the sandbox's own /tmp, then lingers.
 JOB = b"""\
@@ -122,7 +126,9 @@ class Identifiers:
     def __init__(self, rows: int) -> None:
         rng = random.SystemRandom()
         self.tag = f"zq{os.urandom(6).hex()}"
-        self.mobiles = {f"1{rng.randrange(10**9, 10**10)}" for _ in range(rows)}
+        self.mobiles: set[str] = set()
+        while len(self.mobiles) < rows:
+            self.mobiles.add(f"1{rng.randrange(10**9, 10**10)}")
         self.tokens = [f"{self.tag}{number:05d}" for number in range(rows)]
         self._mobile = re.compile(rb"1[0-9]{10}")
         self._wanted = {mobile.encode() for mobile in self.mobiles}
@@ -147,10 +153,17 @@ def _generated_dataset(directory: Path, identifiers: Identifiers) -> Path:
 
 @pytest.fixture
 def generated(
-    room: Sealroom, isolated_home: Path, tmp_path: Path, request: pytest.FixtureRequest
+    room: Sealroom,
+    isolated_home: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[Sealroom, Identifiers]]:
     backend = str(request.param)
-    os.environ["SEALROOM_SANDBOX_BACKEND"] = backend
+    monkeypatch.setenv("SEALROOM_SANDBOX_BACKEND", backend)
+    # this test's own work root, so other runs on the host stay out of its checks
+    work_root = Path(tempfile.gettempdir()) / f"sealroom-plaintext-test-{os.urandom(6).hex()}"
+    monkeypatch.setenv("SEALROOM_SANDBOX_WORK_DIR", str(work_root))
     room = replace(room, settings=replace(room.settings, sandbox_backend=backend))  # type: ignore[arg-type]
     identifiers = Identifiers(pq.read_metadata(customers_parquet()).num_rows)
     source = _generated_dataset(tmp_path, identifiers)
@@ -171,7 +184,9 @@ def generated(
     try:
         yield room, identifiers
     finally:
-        os.environ.pop("SEALROOM_SANDBOX_BACKEND", None)
+        for mount in mounts_under(work_root):
+            detach(mount.point)  # only if the test failed midway
+        remove_tree(work_root)
 
 
 def _worker(*arguments: str) -> subprocess.CompletedProcess[str]:
@@ -222,7 +237,7 @@ def test_no_identifier_survives_a_worker_killed_at_any_state(
     generated: tuple[Sealroom, Identifiers],
 ) -> None:
     room, identifiers = generated
-    work_root = room.settings.work_dir
+    work_root = default_work_root()
     store = room.settings.blob_dir
     for state in STATES:
         job = submit_job(room, SCIENTIST, "c-12", JOB, "copy.py", RunMode.REAL).job_id
