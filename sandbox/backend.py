@@ -80,6 +80,13 @@ class Backend(Protocol):
         3. Return ``EXITED``.
         """
 
+    def cpu_seconds_used(self, workspace: Workspace) -> float | None:
+        """CPU seconds every process of the job has used together, or None if not running.
+
+        The supervisor compares this with the job's budget between waits: a
+        per-process CPU rlimit alone lets N children burn N times the budget.
+        """
+
     def collect_outputs(self, workspace: Workspace, destination: Path) -> Collection:
         """Copy the job's acceptable outputs to ``destination`` and list the rest.
 

@@ -8,9 +8,13 @@ How the policy maps to bubblewrap:
   ``/dev/shm`` with size caps; ``/dev`` minimal and read-only;
 - capabilities dropped, a new session (no TIOCSTI into the caller's terminal),
   the libseccomp filter of ``sandbox.seccomp_rules`` on a file descriptor;
-- limits as rlimits set by the runtime's ``prlimit`` inside the sandbox, just
-  before the job's code (address space, processes, CPU time, file size, open
-  files, core 0); wall clock and output totals by the supervisor.
+- job-wide limits by a control group per job (``sandbox.cgroups``: memory with
+  shared memory and memfds, processes, CPU time), entered before bwrap starts so
+  every process of the job is in it; per-process rlimits set by the runtime's
+  ``prlimit`` inside the sandbox as a second line (address space, processes, CPU
+  time, file size, open files, core 0); wall clock, the CPU budget and output
+  totals by the supervisor; output bytes and entries also by the size-capped
+  tmpfs at ``/outputs`` (``sandbox.workspace``).
 
 The root-uid trap (issue 6): bwrap started by root maps the job to host root, so
 a job could open ``/proc/sys/kernel/core_pattern`` for writing even with every
@@ -29,13 +33,14 @@ import os
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox import image, outputs, recipe, seccomp_rules
+from sandbox import cgroups, image, outputs, recipe, seccomp_rules
 from sandbox.backend import JobState, JobStatus
 from sandbox.errors import BackendFailure, IsolationUnavailable
 from sandbox.job_environment import HOSTNAME, job_command, job_environment
@@ -48,6 +53,9 @@ from sandbox.workspace import Workspace, code_file_name
 EXIT_SIGNAL_BASE = 128  # bwrap exits 128 + n when the job dies of signal n
 SETTLE_SECONDS = 5.0
 RLIMIT_WRAPPER = "/usr/bin/prlimit"  # the runtime's own, run inside the sandbox
+# Runs on the host as root before setpriv: moves itself into the job's groups, so
+# bwrap and everything it starts is counted there from its first instruction.
+ENTER_GROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 
 @dataclass
@@ -56,6 +64,7 @@ class _Running:
     stdout: StreamKeeper
     stderr: StreamKeeper
     info_fd: int  # bwrap writes {"child-pid": host pid of the sandbox's pid 1} here
+    group: cgroups.JobGroup
     init_pid: int | None = None
 
     def sandbox_init_pid(self) -> int | None:
@@ -89,6 +98,19 @@ class BubblewrapBackend:
                 "setpriv is missing, and bwrap must not run jobs as root",
                 "run `apt-get install util-linux`",
             )
+        if os.geteuid() != 0:
+            raise IsolationUnavailable(
+                self.name,
+                "job-wide limits need a control group and a private tmpfs per job, "
+                "which only root can make",
+                "run the worker as root",
+            )
+        try:
+            cgroups.find_hierarchy()
+        except cgroups.CgroupUnavailable as problem:
+            raise IsolationUnavailable(
+                self.name, f"no control group can hold a job ({problem})", cgroups.REMEDY
+            ) from problem
         image.find_runtime(self._runtime_root)
 
     def describe(self) -> dict[str, str]:
@@ -97,8 +119,10 @@ class BubblewrapBackend:
             "backend": self.name,
             "runtime": str(runtime.rootfs),
             "runtime_key": runtime.key,
-            "memory_enforced_as": "address-space rlimit (RLIMIT_AS)",
-            "pids_enforced_as": "RLIMIT_NPROC set inside the job's user namespace",
+            "limits_enforced_as": cgroups.describe_support(),
+            "memory_enforced_as": "the job's cgroup (memory and swap), and RLIMIT_AS per process",
+            "pids_enforced_as": "the job's cgroup pids.max, and RLIMIT_NPROC inside its namespace",
+            "cpu_enforced_as": "the job's cgroup CPU usage against the budget, and RLIMIT_CPU",
             "started_as": "the job uid, via setpriv" if os.geteuid() == 0 else "the calling user",
         }
 
@@ -115,6 +139,8 @@ class BubblewrapBackend:
 
     def prepare(self, workspace: Workspace) -> JobStatus:
         current = self.status(workspace)
+        if current.state is JobState.PREPARED:
+            check_reachable_by_the_job(workspace.directory)
         if current.state is not JobState.UNKNOWN:
             return current
         raise BackendFailure(self.name, f"no workspace at {workspace.directory}")
@@ -124,19 +150,25 @@ class BubblewrapBackend:
         if current.state is not JobState.PREPARED:
             return current
         runtime = image.find_runtime(self._runtime_root)
+        group = cgroups.create_group(workspace.volume.name, workspace.policy.limits)
         seccomp_fd = _seccomp_program_fd()
+        run_fds = _RunFds.open(workspace)
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
         info_read, info_write = os.pipe()
         os.set_blocking(info_read, False)
         try:
-            command = self._command(workspace, runtime.rootfs, seccomp_fd, info_write)
+            command = [
+                "/bin/sh", "-c", ENTER_GROUPS, "sealroom-enter-groups",
+                *(str(procs) for procs in group.procs_files()), "--",
+                *self._command(workspace, runtime.rootfs, seccomp_fd, info_write, run_fds),
+            ]  # fmt: skip
             process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=stdout_write,
                 stderr=stderr_write,
-                pass_fds=(seccomp_fd, info_write),
+                pass_fds=(seccomp_fd, info_write, *run_fds.all()),
                 start_new_session=True,
                 env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
                 cwd="/",
@@ -144,9 +176,10 @@ class BubblewrapBackend:
         except OSError as error:
             for fd in (stdout_read, stderr_read, info_read):
                 os.close(fd)
+            cgroups.remove_group(group)
             raise BackendFailure(self.name, f"could not start bwrap: {error}") from error
         finally:
-            for fd in (seccomp_fd, stdout_write, stderr_write, info_write):
+            for fd in (seccomp_fd, stdout_write, stderr_write, info_write, *run_fds.all()):
                 os.close(fd)
         limit = workspace.policy.limits.log_bytes
         running = _Running(
@@ -154,6 +187,7 @@ class BubblewrapBackend:
             stdout=StreamKeeper(stdout_read, limit),
             stderr=StreamKeeper(stderr_read, limit),
             info_fd=info_read,
+            group=group,
         )
         with self._lock:
             self._runs[workspace.run_id] = running
@@ -196,6 +230,16 @@ class BubblewrapBackend:
                 running.process.wait()
         return self._status_of(workspace, running)
 
+    def cpu_seconds_used(self, workspace: Workspace) -> float | None:
+        with self._lock:
+            running = self._runs.get(workspace.run_id)
+        if running is None:
+            return None
+        try:
+            return running.group.cpu_seconds()
+        except OSError:
+            return None
+
     def collect_outputs(self, workspace: Workspace, destination: Path) -> Collection:
         self.terminate(workspace)
         return outputs.collect(workspace.outputs_dir, destination, workspace.policy.limits)
@@ -223,6 +267,9 @@ class BubblewrapBackend:
                 running.info_fd = -1
             self._finished.pop(workspace.run_id, None)
             self._logs.pop(workspace.run_id, None)
+        if running is not None:
+            # a group that would not go is left for the sweep at the next worker start
+            cgroups.remove_group(running.group)
         return JobStatus(JobState.UNKNOWN)
 
     def _status_of(self, workspace: Workspace, running: _Running) -> JobStatus:
@@ -233,18 +280,23 @@ class BubblewrapBackend:
             if workspace.run_id in self._finished:
                 return self._finished[workspace.run_id]
         _wait_for_sandbox_end(running, workspace.policy.job_uid)
+        try:
+            oom = running.group.oom_kills() > 0
+        except OSError:
+            oom = False
         if code < 0:  # bwrap itself was killed (by terminate): the job died with it
-            finished = JobStatus(JobState.EXITED, exit_code=None, signal=-code)
+            finished = JobStatus(JobState.EXITED, exit_code=None, signal=-code, oom_killed=oom)
         elif code > EXIT_SIGNAL_BASE:
-            finished = JobStatus(JobState.EXITED, exit_code=None, signal=code - EXIT_SIGNAL_BASE)
+            signal_number = code - EXIT_SIGNAL_BASE
+            finished = JobStatus(JobState.EXITED, signal=signal_number, oom_killed=oom)
         else:
-            finished = JobStatus(JobState.EXITED, exit_code=code)
+            finished = JobStatus(JobState.EXITED, exit_code=code, oom_killed=oom)
         with self._lock:
             self._finished[workspace.run_id] = finished
         return finished
 
     def _command(
-        self, workspace: Workspace, rootfs: Path, seccomp_fd: int, info_fd: int
+        self, workspace: Workspace, rootfs: Path, seccomp_fd: int, info_fd: int, fds: _RunFds
     ) -> list[str]:
         policy = workspace.policy
         limits = policy.limits
@@ -287,16 +339,16 @@ class BubblewrapBackend:
             # mount points for single files need a writable parent while being
             # created; each such parent is a tmpfs made read-only right after.
             "--tmpfs", recipe.JOB_DIR,
-            "--ro-bind", str(workspace.code_file),
+            "--ro-bind-fd", str(fds.code),
             f"{recipe.JOB_DIR}/{code_file_name(workspace.spec.interpreter)}",
             "--remount-ro", recipe.JOB_DIR,
             "--tmpfs", recipe.INPUTS_DIR,
         ]  # fmt: skip
-        for inside, host in workspace.input_files().items():
-            command += ["--ro-bind", str(host), f"{recipe.INPUTS_DIR}/{inside}"]
+        for inside, fd in fds.inputs.items():
+            command += ["--ro-bind-fd", str(fd), f"{recipe.INPUTS_DIR}/{inside}"]
         command += [
             "--remount-ro", recipe.INPUTS_DIR,
-            "--bind", str(workspace.outputs_dir), recipe.OUTPUTS_DIR,
+            "--bind-fd", str(fds.outputs), recipe.OUTPUTS_DIR,
             "--chdir", recipe.TMP_DIR,
             "--seccomp", str(seccomp_fd),
             "--info-fd", str(info_fd),
@@ -305,6 +357,46 @@ class BubblewrapBackend:
             *job_command(workspace.spec.interpreter),
         ]  # fmt: skip
         return command
+
+
+def check_reachable_by_the_job(directory: Path) -> None:
+    """bwrap runs as the job's uid and resolves the run's files by path: every
+    directory above them must let others pass (the run's own are 0711)."""
+    blocked = [p for p in directory.parents if not p.stat().st_mode & stat.S_IXOTH]
+    if blocked:
+        raise IsolationUnavailable(
+            "bwrap",
+            f"the job's uid cannot reach its run under {blocked[0]}, which is closed to others",
+            "choose a work root whose parent directories all allow others to pass (o+x), "
+            "with SEALROOM_SANDBOX_WORK_DIR",
+        )
+
+
+@dataclass(frozen=True)
+class _RunFds:
+    """The run's files, opened by the supervisor and handed to bwrap as descriptors.
+
+    bwrap runs as the job's uid, which could not walk a private work root to
+    reach them by path; and no host path appears in the sandbox's command line.
+    """
+
+    code: int
+    inputs: dict[str, int]  # name under /inputs -> descriptor
+    outputs: int
+
+    @classmethod
+    def open(cls, workspace: Workspace) -> _RunFds:
+        flags = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
+        return cls(
+            code=os.open(workspace.code_file, flags),
+            inputs={
+                inside: os.open(host, flags) for inside, host in workspace.input_files().items()
+            },
+            outputs=os.open(workspace.outputs_dir, flags | os.O_DIRECTORY),
+        )
+
+    def all(self) -> tuple[int, ...]:
+        return (self.code, *self.inputs.values(), self.outputs)
 
 
 def _wait_for_sandbox_end(running: _Running, job_uid: int) -> None:

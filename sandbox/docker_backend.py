@@ -64,8 +64,9 @@ class DockerBackend:
             "backend": self.name,
             "image": self._image_id(),
             "engine": str(self.client.version().get("Version", "unknown")),
-            "memory_enforced_as": "cgroup memory limit (OOM kill), swap off",
-            "pids_enforced_as": "cgroup pids limit",
+            "memory_enforced_as": "the container's cgroup memory limit (OOM kill), swap off",
+            "pids_enforced_as": "the container's cgroup pids limit",
+            "cpu_enforced_as": "the container's CPU usage against the budget, and RLIMIT_CPU",
         }
 
     def status(self, workspace: Workspace) -> JobStatus:
@@ -144,6 +145,15 @@ class DockerBackend:
         self.client.api.wait(container_name(workspace))
         return self.status(workspace)
 
+    def cpu_seconds_used(self, workspace: Workspace) -> float | None:
+        # one_shot: the engine reads the container's cgroup once instead of
+        # sampling twice a second apart, so this fits between the supervisor's waits
+        try:
+            stats = self.client.api.stats(container_name(workspace), stream=False, one_shot=True)
+            return int(stats["cpu_stats"]["cpu_usage"]["total_usage"]) / 1e9
+        except Exception:
+            return None  # not running (any more): the status says what happened
+
     def collect_outputs(self, workspace: Workspace, destination: Path) -> Collection:
         self.terminate(workspace)
         return outputs.collect(workspace.outputs_dir, destination, workspace.policy.limits)
@@ -207,8 +217,10 @@ def host_config(workspace: Workspace) -> dict[str, Any]:
         "read_only": True,
         "privileged": False,
         "ipc_mode": "private",
-        # per container (cgroup); no nproc ulimit, which would count every job's
-        # processes together, since all jobs share the job uid on the host
+        # Per container (cgroup), so for the whole job: every process, thread, memfd
+        # and /dev/shm or /tmp page is charged here; the CPU budget is the
+        # supervisor's (``cpu_seconds_used``). No nproc ulimit, which would count
+        # every job's processes together, since all jobs share the job uid.
         "pids_limit": limits.pids,
         "mem_limit": limits.memory_bytes,
         "memswap_limit": limits.memory_bytes,

@@ -48,20 +48,49 @@ class Collection:
 
 
 def measure(outputs_dir: Path, limits: Limits) -> OutputUsage:
-    """Entries and bytes under ``outputs_dir``, stopping once past the entry limit.
+    """Every entry and byte under ``outputs_dir``, whatever its name or depth.
 
-    Used while the job runs (so it may see a half-written tree; that is fine: it
-    only decides whether to stop the job early) and once after it ends.
+    Counts what the collector would refuse too (odd names, deep directories):
+    the caps are on what the job wrote, not on what it would be given back. The
+    walk is iterative (a tree may be thousands deep) and stops once past either
+    cap, which is all a caller needs to know.
     """
     entries = 0
     total = 0
-    for _, info, _ in _walk(outputs_dir, ""):
-        entries += 1
-        if stat.S_ISREG(info.st_mode):
-            total += info.st_size
-        if entries > limits.output_files:
-            break
+    pending = [outputs_dir]
+    while pending:
+        directory = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                found = list(listing)
+        except OSError:
+            continue
+        for entry in found:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            entries += 1
+            if stat.S_ISREG(info.st_mode):
+                total += info.st_size
+            elif stat.S_ISDIR(info.st_mode):
+                pending.append(Path(entry.path))
+            if entries > limits.output_files or total > limits.output_bytes:
+                return OutputUsage(entries=entries, bytes=total)
     return OutputUsage(entries=entries, bytes=total)
+
+
+def filesystem_usage(outputs_dir: Path) -> OutputUsage:
+    """Entries and bytes in use on the outputs tmpfs, from the kernel's own counters.
+
+    Constant time however the job shaped its tree, so the supervisor can ask
+    between every wait. Bytes are whole pages, as the tmpfs charges them.
+    """
+    counters = os.statvfs(outputs_dir)
+    used_bytes = (counters.f_blocks - counters.f_bfree) * counters.f_frsize
+    # the filesystem's own root directory holds an inode of its own
+    used_entries = max(counters.f_files - counters.f_ffree - 1, 0)
+    return OutputUsage(entries=used_entries, bytes=used_bytes)
 
 
 def collect(outputs_dir: Path, destination: Path, limits: Limits) -> Collection:

@@ -35,6 +35,7 @@ class Enforced(StrEnum):
     WALL_CLOCK = "wall_clock"
     OUTPUT_BYTES = "output_bytes"
     OUTPUT_FILES = "output_files"
+    CPU_TIME = "cpu_time"  # the whole job's CPU seconds, counted by its control group
     OPERATOR = "operator"
 
 
@@ -66,6 +67,8 @@ def explain(ending: Ending, limits: Limits) -> str:
         return OUTPUT_BYTES.format(limit=describe_bytes(limits.output_bytes))
     if ending.enforced is Enforced.OUTPUT_FILES:
         return OUTPUT_FILES.format(limit=limits.output_files)
+    if ending.enforced is Enforced.CPU_TIME:
+        return CPU_TIME.format(limit=describe_seconds(limits.cpu_seconds))
     if ending.enforced is Enforced.OPERATOR:
         return TERMINATED
     if ending.oom_killed:
@@ -79,7 +82,7 @@ def explain(ending: Ending, limits: Limits) -> str:
     if ending.exit_code == 0:
         return EXITED.format(code=0)
     if "MemoryError" in ending.stderr_tail or "Cannot allocate memory" in ending.stderr_tail:
-        # bubblewrap enforces memory as an address-space rlimit: the allocation
-        # fails inside the job instead of the kernel killing it.
+        # the per-process address-space rlimit refused the allocation inside the
+        # job before the job-wide group limit made the kernel kill it.
         return MEMORY_REFUSED.format(limit=describe_bytes(limits.memory_bytes))
     return FAILED.format(code=ending.exit_code)

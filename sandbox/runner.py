@@ -1,7 +1,8 @@
 """Run one job start to finish on a backend and return its record.
 
 The supervisor's loop: prepare, execute, then wait in short slices, stopping the
-job the moment it passes the wall clock or its output totals; then collect
+job the moment it passes the wall clock, the CPU seconds of all its processes
+together, or its output totals; then collect
 outputs untrustingly, keep the heads of its logs, clean up, and explain the end
 in words. Waiting returns as soon as the job exits, so the slices add no latency.
 """
@@ -23,6 +24,7 @@ from sandbox.policy import IsolationPolicy
 from sandbox.reasons import Ending, Enforced, explain, signal_name
 from sandbox.record import RunRecord, Timings
 from sandbox.spec import JobSpec
+from sandbox.volume import RunVolume
 
 WATCH_SLICE_SECONDS = 0.2
 BACKEND_NAMES = ("bwrap", "docker")
@@ -70,16 +72,27 @@ def run_job(
     work_root: Path | None = None,
     run_id: str | None = None,
     now: datetime | None = None,
+    run_volume: RunVolume | None = None,
 ) -> RunRecord:
-    """Run ``spec`` isolated on ``backend``; collected outputs land in ``destination``."""
+    """Run ``spec`` isolated on ``backend``; collected outputs land in ``destination``.
+
+    The run lives in ``run_volume`` when the caller opened one (to decrypt the
+    inputs straight into memory), else in a volume of its own under ``work_root``.
+    """
     spec.validate()
     backend.check_available()
     effective = replace(policy or IsolationPolicy(), limits=spec.limits)
     run_id = run_id or new_run_id()
     started_at = now or datetime.now(UTC)
-    destination.mkdir(parents=True, exist_ok=True)
+    destination.mkdir(mode=0o700, parents=True, exist_ok=True)
     clock_start = time.monotonic()
-    space = workspace.create(run_id, spec, effective, work_root or workspace.default_work_root())
+    space = workspace.create(
+        run_id,
+        spec,
+        effective,
+        work_root or workspace.default_work_root(),
+        run_volume=run_volume,
+    )
     try:
         backend.prepare(space)
         prepared = time.monotonic()
@@ -102,7 +115,11 @@ def run_job(
     reason = explain(ending, effective.limits)
     notes: list[str] = []
     if collection.withheld_reason is not None:
-        if status.exit_code == 0 and enforced is None:
+        if enforced is None and status.signal is None and not status.oom_killed:
+            # a job that ran into its full outputs filesystem usually fails on
+            # the refused write: the cap is the cause, the exit status the symptom
+            if status.exit_code != 0:
+                notes.append(reason)
             reason = collection.withheld_reason
         else:
             notes.append(collection.withheld_reason)
@@ -144,8 +161,12 @@ def _supervise(backend: Backend, space: workspace.Workspace) -> tuple[JobStatus,
             return status, None
         if time.monotonic() >= deadline:
             return backend.terminate(space), Enforced.WALL_CLOCK
-        usage = outputs.measure(space.outputs_dir, limits)
+        used = backend.cpu_seconds_used(space)
+        if used is not None and used > limits.cpu_seconds:
+            return backend.terminate(space), Enforced.CPU_TIME
+        usage = outputs.filesystem_usage(space.outputs_dir)
         if usage.entries > limits.output_files:
             return backend.terminate(space), Enforced.OUTPUT_FILES
-        if usage.bytes > limits.output_bytes:
+        # the tmpfs charges whole pages: past the cap means past its last whole page
+        if usage.bytes > workspace.outputs_capacity(limits)[0] - workspace.PAGE:
             return backend.terminate(space), Enforced.OUTPUT_BYTES

@@ -8,6 +8,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox import SandboxError, check_run_isolation, default_work_root
 from sealroom.config import Settings
 from sealroom.errors import SealroomError
 from sealroom.store.database import (
@@ -96,6 +97,20 @@ def check_bubblewrap() -> Finding:
     return Finding("bubblewrap", True, path)
 
 
+def check_job_isolation(settings: Settings) -> Finding:
+    """A run needs its own tmpfs and control group; without them jobs fail closed."""
+    try:
+        detail = check_run_isolation(default_work_root())
+    except SandboxError as err:
+        return Finding(
+            "job limits",
+            False,
+            f"jobs will be refused: {err.message}",
+            "run `sealroom worker` as root on a host with cgroup memory, pids and cpuacct",
+        )
+    return Finding("job limits", True, detail)
+
+
 def check_docker() -> Finding:
     sock = Path("/var/run/docker.sock")
     if shutil.which("dockerd") is None:
@@ -167,6 +182,7 @@ def examine(settings: Settings) -> list[Finding]:
         check_database(settings),
         check_key_provider(settings),
         check_bubblewrap(),
+        check_job_isolation(settings),
         check_docker(),
         check_softhsm(),
         check_postgres_client(),

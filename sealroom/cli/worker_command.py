@@ -9,7 +9,7 @@ import typer
 
 from sealroom.cli.session import console, opened
 from sealroom.cli.stopping import exit_on_sigterm
-from sealroom.service.job_runner import RecoveredJob, recover_jobs, run_next_job
+from sealroom.service.job_runner import RecoveredJob, recover_jobs, run_next_job, sweep_work_dir
 
 
 def worker(
@@ -20,6 +20,12 @@ def worker(
     idle = threading.Event()
     exit_on_sigterm()
     with opened() as room:
+        # Before anything else: a killed worker's runs may still hold decrypted inputs.
+        swept = sweep_work_dir(room)
+        for name in swept.volumes:
+            console.print(f"removed the memory volume a killed run left: {name}")
+        for name in swept.groups:
+            console.print(f"removed the control group a killed run left: {name}")
         _report(recover_jobs(room))
         while True:
             view = run_next_job(room)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,12 +28,19 @@ from jobs import (
 from sandbox import (
     Interpreter,
     JobSpec,
+    Leftovers,
     Limits,
     Mode,
     RunRecord,
+    RunVolume,
+    close_volume,
+    default_work_root,
+    open_volume,
+    owner_tag,
     reap_run,
     run_job,
     select_backend,
+    sweep_leftovers,
 )
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import show_contract
@@ -56,6 +62,7 @@ from sealroom.store.job_records import JobRecord
 
 WORKER = "sealroom-worker"
 _log = logging.getLogger(__name__)
+CODE_BYTES_BOUND = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,12 @@ def _claim(room: Sealroom, job_id: str | None) -> tuple[str, Contract] | None:
             claimed = rec.job_id
             contract_ref = (rec.contract_id, rec.contract_version)
         room.leases().hold(claimed)
-        contract = show_contract(room, *contract_ref).contract
+        try:
+            contract = show_contract(room, *contract_ref).contract
+        except Exception as error:  # a contract the store cannot give: that job fails
+            room.leases().drop(claimed)
+            _fail_held(room, claimed, f"its contract could not be read: {_describe(error)}")
+            return None
         return claimed, contract
 
 
@@ -124,17 +136,26 @@ def run_next_job(room: Sealroom, job_id: str | None = None) -> JobView | None:
     try:
         claimed = _claim(room, job_id)
     except Exception:
-        # A job the claim cannot even load (a contract gone from the store) stays
-        # recorded as running; its lease lapses and recovery fails it after its attempts.
+        # The store failed under the claim: nothing was taken (the claim commits whole).
         _log.exception("claiming a job failed")
         return None
     if claimed is None:
         return None
     job, contract = claimed
-    room.settings.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    work = Path(tempfile.mkdtemp(prefix=f"{job}-", dir=room.settings.work_dir))
+    # Decrypted inputs live only for the run, in memory, at a path nobody can guess;
+    # a worker killed before closing it leaves it to `sweep_work_dir` at the next start.
     try:
-        return _run(room, job, contract, work)
+        volume = open_volume(
+            default_work_root(), run_volume_bytes(room, contract), owner_tag=store_tag(room)
+        )
+    except Exception as error:  # no volume, no run: the job fails, the worker goes on
+        room.leases().drop(job)
+        _log.exception("job %s: its run's volume could not be made", job)
+        return _fail_held(
+            room, job, f"the run's memory volume could not be made: {_describe(error)}"
+        )
+    try:
+        return _run(room, job, contract, volume)
     except LeaseLost as lost:
         _log.warning("%s", lost)
         return None
@@ -148,8 +169,7 @@ def run_next_job(room: Sealroom, job_id: str | None = None) -> JobView | None:
         raise
     finally:
         room.leases().drop(job)
-        # Decrypted inputs live only for the run.
-        shutil.rmtree(work, ignore_errors=True)
+        close_volume(volume)
 
 
 def _give_back(room: Sealroom, job: str) -> None:
@@ -181,7 +201,25 @@ def _fail_held(room: Sealroom, job: str, reason: str) -> JobView | None:
         return job_view(session, rec)
 
 
-def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
+def run_volume_bytes(room: Sealroom, contract: Contract) -> int:
+    """The run's tmpfs bound: its datasets twice (a debug sample never outgrows its
+    dataset, but masking may widen a column), the collected outputs, and the code."""
+    inputs = sum(show_dataset(room, dataset.name).stored_bytes for dataset in contract.datasets)
+    return 2 * inputs + Limits().output_bytes + CODE_BYTES_BOUND
+
+
+def store_tag(room: Sealroom) -> str:
+    """Marks this store's runs on a host other stores may share (for the sweep)."""
+    return owner_tag(str(room.settings.home.resolve()))
+
+
+def sweep_work_dir(room: Sealroom) -> Leftovers:
+    """At worker start: remove what runs of this store's killed workers left behind."""
+    return sweep_leftovers(default_work_root(), owner_tag=store_tag(room))
+
+
+def _run(room: Sealroom, job: str, contract: Contract, volume: RunVolume) -> JobView:
+    work = volume.path
     with room.sessions() as session:
         rec = load_job(session, job)
         mode, code, code_name, interpreter = rec.mode, rec.code, rec.code_name, rec.interpreter
@@ -198,7 +236,14 @@ def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
         limits=Limits(),
     )
     # One run id per attempt: a sandbox left behind by a killed worker never collides.
-    run = run_job(spec, backend, work / "outputs", run_id=f"{job}-{attempt}", now=room.clock())
+    run = run_job(
+        spec,
+        backend,
+        work / "outputs",
+        run_id=f"{job}-{attempt}",
+        now=room.clock(),
+        run_volume=volume,
+    )
     described = backend.describe()
     run_record = {"backend": described, "run": _jsonable(run.as_dict()), "sample_drift": drift}
     if not run.succeeded:

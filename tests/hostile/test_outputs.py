@@ -172,3 +172,53 @@ def test_the_runtime_root_cannot_be_written(attack: Attack) -> None:
     """
     record = attack.run(code)
     assert_refused(record, "etc passwd", "python", "new file in root")
+
+
+def test_a_deep_tree_of_odd_names_is_capped_while_the_job_runs(attack: Attack) -> None:
+    # Names the collector refuses and depths it does not enter still cost bytes
+    # and entries: the cap is on what the job writes, wherever it writes it.
+    code = """
+    written, entries = 0, 0
+    path = "/outputs"
+    try:
+        for level in range(60):
+            path = os.path.join(path, f".odd name {level}\\n")
+            os.mkdir(path)
+            entries += 1
+            for number in range(35):
+                with open(os.path.join(path, f"-{number}"), "wb") as handle:
+                    handle.write(b"\\0" * 12 * 1024)
+                written += 12 * 1024
+                entries += 1
+        succeeded("hidden tree", f"{written} bytes in {entries} entries")
+    except OSError as error:
+        blocked(f"hidden tree after {written} bytes in {entries} entries", error)
+    """
+    record = attack.run(code, output_bytes=MIB, output_files=30, wall_seconds=20)
+    assert "ATTACK-SUCCEEDED" not in record.stdout.text, record
+    assert "No space left on device" in record.stdout.text, record
+    assert "output file count limit 30" in record.reason + " ".join(record.notes), record
+    assert record.outputs == ()
+
+
+def test_bytes_hidden_deeper_than_the_collector_looks_are_capped(attack: Attack) -> None:
+    code = """
+    path = "/outputs"
+    for level in range(12):
+        path = os.path.join(path, f"d{level}")
+        os.mkdir(path)
+    written = 0
+    try:
+        with open(os.path.join(path, "deep.bin"), "wb") as handle:
+            for _ in range(50):
+                handle.write(b"\\0" * (512 * 1024))
+                handle.flush()
+                written += 512 * 1024
+        succeeded("deep bytes", written)
+    except OSError as error:
+        blocked(f"deep bytes after {written}", error)
+    """
+    record = attack.run(code, output_bytes=MIB, output_files=30, wall_seconds=20)
+    assert "ATTACK-SUCCEEDED" not in record.stdout.text, record
+    assert "output limit 1 MiB" in record.reason + " ".join(record.notes), record
+    assert record.outputs == ()

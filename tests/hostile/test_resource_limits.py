@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from sandbox.policy import DEFAULT_JOB_UID
-from tests.fixtures.sandbox import Attack, processes_of_uid
+from tests.fixtures.sandbox import Attack, processes_of_runs_under
 from tests.hostile.checks import assert_refused
 
 MIB = 1024 * 1024
@@ -31,7 +30,7 @@ def test_a_fork_bomb_is_contained_by_the_process_limit(attack: Attack) -> None:
     assert "blocked: fork bomb after" in record.stdout.text
     assert "Resource temporarily unavailable" in record.stdout.text
     assert record.reason == "killed: wall clock 3 s"
-    assert processes_of_uid(DEFAULT_JOB_UID) == ()
+    assert processes_of_runs_under(attack.work_root) == ()
 
 
 def test_a_memory_bomb_is_stopped_at_the_memory_limit(attack: Attack) -> None:
@@ -125,7 +124,7 @@ def test_a_daemon_left_behind_dies_with_the_job(attack: Attack) -> None:
     assert "daemon started" in record.stdout.text
     assert record.reason == "exited: status 0"
     # the attack fixture also checks this after the test, for every attack
-    assert processes_of_uid(DEFAULT_JOB_UID) == ()
+    assert processes_of_runs_under(attack.work_root) == ()
 
 
 def test_the_supervisor_cannot_be_killed_from_the_job(attack: Attack) -> None:
@@ -183,3 +182,72 @@ def test_a_fork_bomb_does_not_starve_a_job_running_beside_it(attack: Attack) -> 
     bombing.join()
     assert_refused(record, "starving the neighbour")
     assert bomb_records[0].reason == "killed: wall clock 4 s"
+
+
+def test_memory_held_by_many_processes_together_is_stopped_at_the_job_limit(
+    attack: Attack,
+) -> None:
+    # Each child stays under a per-process limit; together they hold 4 x 96 MiB.
+    code = """
+    import time
+    readers = []
+    for number in range(4):
+        reader, writer = os.pipe()
+        if os.fork() == 0:
+            hoard = bytearray(96 * 1024 * 1024)
+            for offset in range(0, len(hoard), 4096):
+                hoard[offset] = 1
+            os.write(writer, b"x")
+            time.sleep(30)
+            os._exit(0)
+        os.close(writer)
+        readers.append(reader)
+    held = sum(len(os.read(reader, 1)) for reader in readers)
+    if held == 4:
+        succeeded("hold 384 MiB in four processes")
+    print(f"blocked: hold 384 MiB: only {held} of 4 processes got their 96 MiB", flush=True)
+    """
+    record = attack.run(code, memory_bytes=128 * MIB, wall_seconds=20)
+    assert_refused(record, "hold 384 MiB")
+    assert record.reason == "killed: memory limit 128 MiB", record
+
+
+def test_memory_held_in_memfds_is_stopped_at_the_job_limit(attack: Attack) -> None:
+    # memfd pages are mapped nowhere, so no address-space limit sees them (each
+    # memfd stays under the file-size limit, which is the output cap).
+    code = """
+    held = []
+    chunk = b"\\1" * (4 * 1024 * 1024)
+    for number in range(8):
+        fd = os.memfd_create(f"hoard{number}")
+        for _ in range(16):
+            os.write(fd, chunk)
+        held.append(fd)
+    succeeded("hold 512 MiB in memfds")
+    """
+    record = attack.run(code, memory_bytes=128 * MIB, output_bytes=64 * MIB, wall_seconds=20)
+    assert "ATTACK-SUCCEEDED" not in record.stdout.text, record
+    assert record.reason == "killed: memory limit 128 MiB", record
+
+
+def test_cpu_time_burned_by_many_children_is_stopped_at_the_job_budget(attack: Attack) -> None:
+    # Each child stays under the per-process CPU rlimit; together they burn 5.4 s.
+    code = """
+    import time
+    children = []
+    for number in range(6):
+        pid = os.fork()
+        if pid == 0:
+            start = time.process_time()
+            while time.process_time() - start < 0.9:
+                pass
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+    burned = os.times().children_user + os.times().children_system
+    succeeded("burn CPU in six children", f"{burned:.1f} s")
+    """
+    record = attack.run(code, cpu_seconds=1, wall_seconds=60)
+    assert "ATTACK-SUCCEEDED" not in record.stdout.text, record
+    assert record.reason == "killed: CPU time limit 1 s", record

@@ -18,7 +18,7 @@ from kms import PartyKeyPair
 from sandbox.docker_backend import LABEL
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
-from sealroom.service.job_runner import recover_jobs, run_next_job
+from sealroom.service.job_runner import recover_jobs, run_next_job, sweep_work_dir
 from sealroom.service.jobs import job_status, submit_job
 from sealroom.service.reviews import approve_code, vote
 from sealroom.store.job_records import JobOutputRecord, ReleaseRecord, ReviewVoteRecord
@@ -89,7 +89,8 @@ def test_a_worker_killed_while_the_job_runs_leaves_it_to_be_rerun(
     assert count(room, JobOutputRecord, job) == 0
     if docker:  # the engine, not the dead worker, parents the container: it runs on
         assert running_containers(f"{job}-1") == [f"sealroom-job-{job}-1"]
-    recovered = recover_jobs(room)  # what a restarted worker does first
+    sweep_work_dir(room)  # what a restarted worker does first: its killed run's tmpfs
+    recovered = recover_jobs(room)
     assert [(r.job_id, r.event) for r in recovered] == [(job, "worker_lost")]
     assert recovered[0].reaped == ((f"sealroom-job-{job}-1",) if docker else ())
     assert running_containers(f"{job}-1") == []
@@ -109,6 +110,7 @@ def test_a_job_that_keeps_killing_its_worker_fails_after_its_attempts(
         finally:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=30)
+        sweep_work_dir(room)
         recover_jobs(room)
     view = job_status(room, ADMIN, job)
     assert view.state is JobState.FAILED and view.attempts == 3

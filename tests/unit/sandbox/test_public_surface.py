@@ -12,6 +12,6 @@ def test_every_exported_name_exists() -> None:
 
 def test_the_backends_share_the_protocol_methods() -> None:
     methods = {"check_available", "describe", "prepare", "execute", "wait", "terminate",
-               "collect_outputs", "logs", "cleanup", "status"}  # fmt: skip
+               "collect_outputs", "logs", "cleanup", "status", "cpu_seconds_used"}  # fmt: skip
     for backend in (sandbox.BubblewrapBackend, sandbox.DockerBackend):
         assert methods <= set(dir(backend)), backend
