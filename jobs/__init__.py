@@ -26,11 +26,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from jobs.code import check_code_unchanged, code_diff, code_hash
+from jobs.code import check_code_unchanged, code_diff, code_hash, interpreter_for
 from jobs.errors import (
     AlreadyVoted,
     CodeChanged,
     CodeNotApproved,
+    DecisionSignatureInvalid,
     IllegalJobTransition,
     JobError,
     OutputUnreadable,
@@ -72,6 +73,18 @@ from jobs.sealed_result import (
     open_result,
     release_recipients,
     seal_result,
+)
+from jobs.signed_decision import (
+    CodeIdentity,
+    Decider,
+    DecisionKind,
+    DecisionSubject,
+    SignedDecision,
+    decision_message,
+    decision_signature,
+    output_digest_pairs,
+    sign_decision,
+    verify_decision,
 )
 from jobs.states import FINAL_STATES, TRANSITIONS, JobEvent, JobState, advance, is_final
 
@@ -120,9 +133,14 @@ __all__ = [
     "CheckReport",
     "CheckedOutputs",
     "CodeChanged",
+    "CodeIdentity",
     "CodeNotApproved",
     "CountryLine",
+    "Decider",
     "Decision",
+    "DecisionKind",
+    "DecisionSignatureInvalid",
+    "DecisionSubject",
     "DriftReport",
     "ExportAssessment",
     "ExportEvent",
@@ -152,6 +170,7 @@ __all__ = [
     "ReviewRefused",
     "SampleRulesMismatch",
     "SensitiveValueIndex",
+    "SignedDecision",
     "SignedReceipt",
     "Submission",
     "ThresholdWarning",
@@ -167,12 +186,16 @@ __all__ = [
     "code_hash",
     "cumulative",
     "decide",
+    "decision_message",
+    "decision_signature",
     "export_events_for_release",
+    "interpreter_for",
     "is_final",
     "masked_sample",
     "open_result",
     "open_review",
     "output_class_for",
+    "output_digest_pairs",
     "output_digests",
     "purgeable",
     "read_output",
@@ -180,7 +203,9 @@ __all__ = [
     "release_recipients",
     "schema_drift",
     "seal_result",
+    "sign_decision",
     "sign_receipt",
+    "verify_decision",
     "verify_receipt",
     "write_output",
 ]

@@ -17,6 +17,7 @@ from sealroom.client.models import (
     ContractInfo,
     ContractPartyInfo,
     DatasetInfo,
+    DecisionSignatureBody,
     JobInfo,
     JobLogs,
     OutputInfo,
@@ -34,6 +35,7 @@ from sealroom.service.actors import Actor
 from sealroom.service.audit_log import AuditExport
 from sealroom.service.contracts import ContractView
 from sealroom.service.datasets import DatasetView
+from sealroom.service.decisions import OfferedSignature
 from sealroom.service.jobs import JobLogs as JobLogsView
 from sealroom.service.jobs import JobView
 from sealroom.service.parties import PartyView
@@ -158,6 +160,7 @@ def job_info(view: JobView) -> JobInfo:
         submitter=view.submitter,
         code_name=view.code_name,
         code_hash=view.code_hash,
+        interpreter=view.interpreter,
         state=view.state.value,
         reason=view.reason,
         attempts=view.attempts,
@@ -225,3 +228,10 @@ def audit_export_info(written: AuditExport) -> AuditExportInfo:
         platform_key=written.public_key.read_text("utf-8"),
         tree_size=written.head_value.tree_size,
     )
+
+
+def offered_signature(body: DecisionSignatureBody | None) -> OfferedSignature | None:
+    """The signature a client sent, as the service takes it."""
+    if body is None:
+        return None
+    return OfferedSignature(body.seat, body.signed_at, body.signature)

@@ -52,6 +52,7 @@ class JobView:
     submitter: str
     code_name: str
     code_hash: str
+    interpreter: str
     state: JobState
     reason: str
     attempts: int
@@ -78,6 +79,7 @@ def job_view(session: Session, rec: JobRecord) -> JobView:
         submitter=rec.submitter,
         code_name=rec.code_name,
         code_hash=rec.code_hash,
+        interpreter=rec.interpreter,
         state=JobState(rec.state),
         reason=rec.reason,
         attempts=rec.attempts,
