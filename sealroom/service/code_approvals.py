@@ -93,6 +93,18 @@ def check_job_code(session: Session, room: Sealroom, rec: JobRecord, contract: C
         raise CodeNotApproved(contract.ref, rec.code_hash)
 
 
+def code_refusal(
+    session: Session, room: Sealroom, rec: JobRecord, contract: Contract
+) -> str | None:
+    """Why the job's stored code may not run now (``None``: it may), for the worker,
+    which fails the job with this reason instead of running it."""
+    try:
+        check_job_code(session, room, rec, contract)
+    except (CodeChanged, CodeNotApproved) as refusal:
+        return str(refusal)
+    return None
+
+
 def check_code_unchanged_here(rec: JobRecord) -> None:
     found = code_hash(rec.code)
     if found != rec.code_hash:

@@ -10,7 +10,8 @@ and the full-data logs would bypass checks and review.
 
 from __future__ import annotations
 
-from contracts import Contract, Role, SelfReviewForbidden
+from contracts import Contract, OutputClass, Role, SelfReviewForbidden, who_must_review
+from sealroom.errors import PermissionDenied
 from sealroom.service.actors import Actor
 
 
@@ -40,4 +41,22 @@ def check_no_conflict(actor: Actor, contract: Contract, submitter: str | None, d
         raise SelfReviewForbidden(
             f"{conflict}, so {actor.name} may not {doing}{acting_for}: ask another "
             f"reviewer of {contract.ref} who neither wrote nor submitted the code"
+        )
+
+
+def may_review(actor: Actor, contract: Contract, submitter: str | None) -> bool:
+    """Does ``actor`` fill a seat of the contract's review quorum, free of any conflict?"""
+    if conflict_of_duties(actor, contract, submitter) is not None:
+        return False
+    quorum = who_must_review(contract, OutputClass.TABLE, submitter=submitter or "")
+    return any(actor.speaks_for(seat) for seat in quorum.reviewers)
+
+
+def check_may_read_real_logs(actor: Actor, contract: Contract, submitter: str, job_id: str) -> None:
+    """A real run printed from the full data: its logs go to the owner's reviewers only."""
+    if not may_review(actor, contract, submitter):
+        raise PermissionDenied(
+            f"{job_id} ran on the real data, so what it printed is an output: only the "
+            f"reviewers of {contract.ref} who neither wrote nor submitted it see it; run in "
+            "debug mode to see your own"
         )

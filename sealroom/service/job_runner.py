@@ -35,6 +35,7 @@ from sandbox import (
     run_job,
     select_backend,
 )
+from sealroom.service.code_approvals import code_refusal
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import show_contract
 from sealroom.service.datasets import open_dataset_reader, show_dataset
@@ -99,11 +100,23 @@ def run_next_job(room: Sealroom, job_id: str | None = None) -> JobView | None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _fail_before_run(room: Sealroom, job: str, reason: str) -> JobView:
+    with transaction(room.sessions) as session:
+        rec = load_job(session, job)
+        transition(
+            session, room, rec, JobEvent.RUN_FAILED, actor=WORKER, role="worker", reason=reason
+        )
+        return job_view(session, rec)
+
+
 def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
     with room.sessions() as session:
         rec = load_job(session, job)
         mode, code, code_name, interpreter = rec.mode, rec.code, rec.code_name, rec.interpreter
         attempt = rec.attempts
+        refusal = code_refusal(session, room, rec, contract)
+    if refusal is not None:
+        return _fail_before_run(room, job, refusal)
     code_path = work / code_name
     code_path.write_bytes(code)
     inputs, drift = _prepare_inputs(room, contract, RunMode(mode), work / "inputs")

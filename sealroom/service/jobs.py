@@ -23,6 +23,7 @@ from sealroom.service.actors import Actor, acting_party, party_in_role
 from sealroom.service.admission import admit
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import ContractView, show_contract
+from sealroom.service.duties import check_may_read_real_logs
 from sealroom.service.job_records import add_job, load_job, read_outputs, transition
 from sealroom.service.recording import record
 from sealroom.store.database import transaction
@@ -188,13 +189,9 @@ def job_logs(room: Sealroom, actor: Actor, job_id: str) -> JobLogs:
     file: the submitter sees them only after review, never straight from here.
     """
     view = job_status(room, actor, job_id)
-    if view.mode == RunMode.REAL.value and not actor.is_admin:
+    if view.mode == RunMode.REAL.value:
         contract = show_contract(room, view.contract_id, view.contract_version).contract
-        if party_in_role(actor, contract, REVIEWING_ROLES) is None:
-            raise PermissionDenied(
-                f"{job_id} ran on the real data, so what it printed is an output: only the "
-                "owner, platform and reviewers see it; run in debug mode to see your own"
-            )
+        check_may_read_real_logs(actor, contract, view.submitter, job_id)
     run = (view.run_record or {}).get("run", {})
     out, err = run.get("stdout") or {}, run.get("stderr") or {}
     return JobLogs(
