@@ -172,7 +172,7 @@ def doctor(
         bool,
         typer.Option(
             "--store",
-            help="Also reconcile the store with its audit log and signatures (asks the passphrase).",
+            help="Also reconcile the store with its audit log and signatures (needs the store).",
         ),
     ] = False,
 ) -> None:
