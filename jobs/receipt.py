@@ -394,9 +394,10 @@ def verify_receipt(
     signed = step_parse(data)
     step_signer(signed, platform_key)
     step_signature(signed)
-    step_decisions(signed.receipt)
     if contract is not None:
         step_contract(signed.receipt, contract)
+    step_decisions(signed.receipt)
+    if contract is not None:
         step_deciders(signed.receipt, contract, platform_key)
         step_quorum(signed.receipt, contract)
     if outputs is not None:
