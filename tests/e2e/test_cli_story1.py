@@ -157,6 +157,7 @@ def test_story_1_from_the_command_line(isolated_home: Path, tmp_path: Path) -> N
     assert unsigned.returncode != 0 and "must be signed by acme-cn's own key" in unsigned.stderr
     ok("review", "approve", real, *signs, party="acme-cn")
     assert "released" in ok("review", "approve", real, party="admin")
+    assert "agrees with the audit log and every signature" in ok("audit", "verify", "--store")
     scientist = sealroom(
         "result",
         "download",
