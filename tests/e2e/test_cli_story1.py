@@ -182,6 +182,12 @@ def test_story_1_from_the_command_line(isolated_home: Path, tmp_path: Path) -> N
         party="globex-uk",
     )
     assert "verify" in ok("result", "verify", str(out))
+    # With the signed contract, the partner checks offline that acme-cn itself (its pinned
+    # key) approved these very files.
+    signed_contract = partner_dir / "c-12.signed.json"
+    ok("contract", "show", "c-12", "--signed-out", str(signed_contract), party="globex-uk")
+    checked = ok("result", "verify", str(out), "--contract", str(signed_contract))
+    assert "signed approvals by acme-cn for acme-cn" in checked
     assert "exempt" in ok("ledger", "show")
 
     # Tampering with a released file or with the receipt is caught offline.
