@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from contracts import Contract, contract_hash, load_contract
 from jobs import CodeIdentity, DecisionSignatureInvalid, SignedDecision, code_hash
+from kms import KmsError
 from sealroom.audit.records import AuditEventRecord
+from sealroom.errors import SealroomError
 from sealroom.service.context import Sealroom
 from sealroom.service.decisions import code_subject, verified_decision, vote_subject
 from sealroom.store.contract_records import ContractRecord
@@ -36,7 +38,7 @@ from sealroom.store.models import PartyRecord
 class Divergence:
     """One place where the store says what the log or the signatures do not."""
 
-    kind: str  # unsigned-event | bad-signature | code-hash | unpinned-key
+    kind: str  # unsigned-event | bad-signature | code-hash | unpinned-key | unreadable-outputs
     subject: str  # what it is about: a job, a contract, a party
     message: str
 
@@ -111,7 +113,15 @@ def _votes(
         if rec is None:
             continue
         contract, _ = contracts[(rec.contract_id, rec.contract_version)]
-        subject = vote_subject(room, rec, contract)
+        try:
+            subject = vote_subject(room, rec, contract)
+        except (SealroomError, KmsError, OSError) as err:
+            yield Divergence(
+                "unreadable-outputs",
+                f"job {job_id}",
+                f"its stored outputs cannot be read to check its votes against ({err})",
+            )
+            continue
         for row in (r for r in rows if r.job_id == job_id):
             where = f"job {job_id}"
             who = f"the {row.decision} vote for {row.reviewer} by {row.voted_by}"
