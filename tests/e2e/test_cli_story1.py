@@ -124,7 +124,7 @@ def test_story_1_from_the_command_line(isolated_home: Path, tmp_path: Path) -> N
         str(keys / "alice.key"),
         party="alice",
     )
-    assert own.returncode != 0 and "wrote or submitted" in own.stderr
+    assert own.returncode != 0 and "alice is a scientist of contract c-12" in own.stderr
     ok("review", "approve-code", "--contract", "c-12", "--code", str(GOOD), *signs, party="acme-cn")
     ok("review", "approve-code", "--contract", "c-12", "--code", str(GOOD), party="admin")
     real = job_id(
