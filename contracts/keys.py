@@ -10,8 +10,13 @@ from contracts.model import Contract
 from contracts.names import ED25519_PUBLIC_KEY_BYTES
 
 
-def pin_party_keys(contract: Contract, keys: Mapping[str, bytes]) -> Contract:
-    """A copy of ``contract`` with every party's raw Ed25519 public key pinned.
+def pin_party_keys(
+    contract: Contract,
+    keys: Mapping[str, bytes],
+    sealing_keys: Mapping[str, bytes] | None = None,
+) -> Contract:
+    """A copy of ``contract`` with every party's raw Ed25519 public key pinned
+    (and, given ``sealing_keys``, its X25519 key results are sealed to).
 
     ``keys`` is the party registry (it may hold more parties than the contract).
     A party missing from it, a malformed key, or a pinned key that differs from
@@ -44,7 +49,20 @@ def pin_party_keys(contract: Contract, keys: Mapping[str, bytes]) -> Contract:
                     "remove it or register the right key",
                 )
             )
-        parties.append(party.model_copy(update={"public_key": encoded}))
+        update = {"public_key": encoded}
+        sealing = (sealing_keys or {}).get(party.name)
+        if sealing is not None:
+            sealing_encoded = base64.b64encode(sealing).decode("ascii")
+            if party.sealing_key is not None and party.sealing_key != sealing_encoded:
+                issues.append(
+                    ContractIssue(
+                        f"parties[{index}].sealing_key",
+                        f"the sealing key pinned for {party.name} differs from the registry's: "
+                        "remove it or register the right key",
+                    )
+                )
+            update["sealing_key"] = sealing_encoded
+        parties.append(party.model_copy(update=update))
     if issues:
         raise ContractInvalid(f"{contract.ref}", issues)
     return contract.model_copy(update={"parties": tuple(parties)})

@@ -32,6 +32,14 @@ class Party(Section):
             "contract hash commits to it and approvals verify offline."
         ),
     )
+    sealing_key: PublicKeyB64 | None = Field(
+        default=None,
+        description=(
+            "X25519 public key (base64 of 32 bytes) results are sealed to. Pinned at "
+            "propose time: release seals only to this key, never to the registry's, so a "
+            "swapped or rotated key receives nothing until a new version pins it."
+        ),
+    )
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles

@@ -29,11 +29,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from jobs.code import check_code_unchanged, code_diff, code_hash
+from jobs.code import check_code_unchanged, code_diff, code_hash, interpreter_for
 from jobs.errors import (
     AlreadyVoted,
     CodeChanged,
     CodeNotApproved,
+    DecisionSignatureInvalid,
     IllegalJobTransition,
     JobError,
     OutputUnreadable,
@@ -86,6 +87,18 @@ from jobs.sealed_result import (
     open_result,
     release_recipients,
     seal_result,
+)
+from jobs.signed_decision import (
+    CodeIdentity,
+    Decider,
+    DecisionKind,
+    DecisionSubject,
+    SignedDecision,
+    decision_message,
+    decision_signature,
+    output_digest_pairs,
+    sign_decision,
+    verify_decision,
 )
 from jobs.states import FINAL_STATES, TRANSITIONS, JobEvent, JobState, advance, is_final
 
@@ -141,9 +154,14 @@ __all__ = [
     "CheckReport",
     "CheckedOutputs",
     "CodeChanged",
+    "CodeIdentity",
     "CodeNotApproved",
     "CountryLine",
+    "Decider",
     "Decision",
+    "DecisionKind",
+    "DecisionSignatureInvalid",
+    "DecisionSubject",
     "Differencing",
     "DriftReport",
     "ExportAssessment",
@@ -178,6 +196,7 @@ __all__ = [
     "ReviewRefused",
     "SampleRulesMismatch",
     "SensitiveValueIndex",
+    "SignedDecision",
     "SignedReceipt",
     "Submission",
     "ThresholdWarning",
@@ -195,13 +214,17 @@ __all__ = [
     "code_hash",
     "cumulative",
     "decide",
+    "decision_message",
+    "decision_signature",
     "export_events_for_release",
     "find_differencing",
+    "interpreter_for",
     "is_final",
     "masked_sample",
     "open_result",
     "open_review",
     "output_class_for",
+    "output_digest_pairs",
     "output_digests",
     "output_lineage",
     "over_budget",
@@ -214,8 +237,10 @@ __all__ = [
     "schema_drift",
     "schema_for",
     "seal_result",
+    "sign_decision",
     "sign_receipt",
     "table_groups",
+    "verify_decision",
     "verify_receipt",
     "write_output",
 ]

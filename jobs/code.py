@@ -10,10 +10,19 @@ from __future__ import annotations
 import difflib
 import hashlib
 import hmac
+from pathlib import PurePath
 
 from jobs.errors import CodeChanged
 
 CODE_HASH_PREFIX = "sha256:"
+#: How a script is run, by its entry name's suffix. An approval binds the
+#: interpreter too: the same bytes approved as Python must not run as shell.
+INTERPRETERS = {".py": "python", ".sh": "sh"}
+
+
+def interpreter_for(entry: str) -> str | None:
+    """The interpreter a script named ``entry`` runs under, or ``None`` for neither kind."""
+    return INTERPRETERS.get(PurePath(entry).suffix)
 
 
 def code_hash(code: bytes) -> str:

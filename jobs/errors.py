@@ -10,6 +10,7 @@ lives here.
     ├── IllegalJobTransition     the job's state machine has no such step from its state
     ├── CodeNotApproved          a real run's code hash is not among the approved ones
     ├── CodeChanged              the code about to run is not byte-identical to the approved code
+    ├── DecisionSignatureInvalid a code approval or vote lacks a valid signature by its decider
     ├── ReviewRefused            a review vote cannot be recorded
     │   ├── AlreadyVoted         the reviewer already voted on this job
     │   ├── ReviewClosed         the job's review is already decided
@@ -71,6 +72,11 @@ class CodeChanged(JobError):
             "so it was not run: the stored code was altered; submit the job again from the "
             "approved file."
         )
+
+
+class DecisionSignatureInvalid(JobError):
+    """A code approval or review vote that is not signed by its decider's key over
+    exactly what it decides: it never counts towards a quorum."""
 
 
 class ReviewRefused(JobError):

@@ -14,8 +14,15 @@ steps in code rather than in comments):
     2. signer     it claims to be signed by the platform key the verifier trusts
     3. signature  the signature verifies over the canonical receipt
     4. contract   it is for the contract the verifier expects (when given)
-    5. quorum     its approvals meet the contract's quorum, without the submitter
-    6. outputs    the files in hand are exactly the released ones, byte for byte
+    5. decisions  every approval is its decider's signature over this very receipt's
+                  contract, job, code (hash, interpreter, entry) and output digests
+    6. quorum     its approvals meet the contract's quorum, without the submitter or a
+                  scientist, each signed by the key the contract pins for its signer
+                  (the platform's by the trusted platform key)
+    7. outputs    the files in hand are exactly the released ones, byte for byte
+
+A decision signed by a person the contract does not name carries that person's
+registered key; the platform's signature over the receipt vouches for it.
 """
 
 from __future__ import annotations
@@ -37,15 +44,23 @@ from contracts import (
     Contract,
     ContractError,
     OutputClass,
+    Role,
     canonical_json,
     contract_hash,
     who_must_review,
 )
-from jobs.errors import ReceiptInvalid
+from jobs.errors import DecisionSignatureInvalid, ReceiptInvalid
+from jobs.signed_decision import (
+    CodeIdentity,
+    DecisionKind,
+    DecisionSubject,
+    SignedDecision,
+    verify_decision,
+)
 from kms import PartyKeyPair, sign
 
-RECEIPT_FORMAT = "sealroom.release-receipt/v1"
-_SIGNING_DOMAIN = b"sealroom-release-receipt-v1\x00"
+RECEIPT_FORMAT = "sealroom.release-receipt/v2"
+_SIGNING_DOMAIN = b"sealroom-release-receipt-v2\x00"
 
 
 @dataclass(frozen=True)
@@ -63,8 +78,27 @@ class InputVersion:
 
 @dataclass(frozen=True)
 class ApprovalRecord:
-    reviewer: str
+    reviewer: str  # the quorum seat (an organisation, or a party itself)
     approved_at: dt.datetime
+    signed: SignedDecision | None = None  # the decider's signature; required to verify
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "reviewer": self.reviewer,
+            "approved_at": self.approved_at.isoformat(),
+        }
+        if self.signed is not None:
+            body["signed"] = self.signed.to_json()
+        return body
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> ApprovalRecord:
+        signed = body.get("signed")
+        return cls(
+            str(body["reviewer"]),
+            dt.datetime.fromisoformat(body["approved_at"]),
+            None if signed is None else SignedDecision.from_json(signed),
+        )
 
 
 @dataclass(frozen=True)
@@ -83,6 +117,9 @@ class Receipt:
     recipients: tuple[str, ...]
     released_at: dt.datetime
     output_class: str = OutputClass.TABLE.value
+    code_interpreter: str = ""
+    code_entry: str = ""
+    code_approvals: tuple[SignedDecision, ...] = ()
 
     def body(self) -> dict[str, Any]:
         """The JSON data that is signed."""
@@ -96,13 +133,13 @@ class Receipt:
                 "hash": self.contract_hash,
             },
             "code_hash": self.code_hash,
+            "code_interpreter": self.code_interpreter,
+            "code_entry": self.code_entry,
+            "code_approvals": [a.to_json() for a in self.code_approvals],
             "image_digest": self.image_digest,
             "inputs": [{"dataset": i.dataset, "version_hash": i.version_hash} for i in self.inputs],
             "outputs": [{"name": o.name, "sha256": o.sha256, "size": o.size} for o in self.outputs],
-            "approvals": [
-                {"reviewer": a.reviewer, "approved_at": a.approved_at.isoformat()}
-                for a in self.approvals
-            ],
+            "approvals": [a.body() for a in self.approvals],
             "checks_passed": {name: list(checks) for name, checks in self.checks_passed.items()},
             "recipients": list(self.recipients),
             "released_at": self.released_at.isoformat(),
@@ -122,15 +159,15 @@ class Receipt:
             contract_version=int(contract["version"]),
             contract_hash=str(contract["hash"]),
             code_hash=str(body["code_hash"]),
+            code_interpreter=str(body["code_interpreter"]),
+            code_entry=str(body["code_entry"]),
+            code_approvals=tuple(SignedDecision.from_json(a) for a in body["code_approvals"]),
             image_digest=str(body["image_digest"]),
             inputs=tuple(InputVersion(i["dataset"], i["version_hash"]) for i in body["inputs"]),
             outputs=tuple(
                 OutputDigest(o["name"], o["sha256"], int(o["size"])) for o in body["outputs"]
             ),
-            approvals=tuple(
-                ApprovalRecord(a["reviewer"], dt.datetime.fromisoformat(a["approved_at"]))
-                for a in body["approvals"]
-            ),
+            approvals=tuple(ApprovalRecord.from_body(a) for a in body["approvals"]),
             checks_passed={str(k): tuple(v) for k, v in body["checks_passed"].items()},
             recipients=tuple(body["recipients"]),
             released_at=dt.datetime.fromisoformat(body["released_at"]),
@@ -191,7 +228,14 @@ def step_parse(data: bytes) -> SignedReceipt:
             signer_key=base64.b64decode(signature["ed25519"], validate=True),
             signature=base64.b64decode(signature["value"], validate=True),
         )
-    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as err:
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        binascii.Error,
+        DecisionSignatureInvalid,
+    ) as err:
         raise ReceiptInvalid(
             "parse", f"the file is not a {RECEIPT_FORMAT} document ({type(err).__name__})"
         ) from err
@@ -231,8 +275,80 @@ def step_contract(receipt: Receipt, contract: Contract) -> None:
         )
 
 
+def released_subject(receipt: Receipt) -> DecisionSubject:
+    """What the release votes had to sign: this receipt's contract, job, code and outputs."""
+    return DecisionSubject(
+        kind=DecisionKind.RELEASE_VOTE,
+        contract_id=receipt.contract_id,
+        contract_version=receipt.contract_version,
+        contract_hash=receipt.contract_hash,
+        job_id=receipt.job_id,
+        code=CodeIdentity(receipt.code_hash, receipt.code_interpreter, receipt.code_entry),
+        outputs=tuple((o.name, o.sha256) for o in receipt.outputs),
+    )
+
+
+def step_decisions(receipt: Receipt) -> None:
+    """5. Every approval is its decider's signature over this very output."""
+    subject = released_subject(receipt)
+    if not receipt.approvals:
+        raise ReceiptInvalid("decisions", "it carries no approvals")
+    for approval in receipt.approvals:
+        signed = approval.signed
+        if signed is None:
+            raise ReceiptInvalid(
+                "decisions", f"the approval of {approval.reviewer} carries no signature"
+            )
+        who = f"{signed.decider.person} for {approval.reviewer}"
+        if signed.subject != subject or signed.decision != "approve":
+            raise ReceiptInvalid(
+                "decisions", f"{who} signed another decision than the approval of this output"
+            )
+        if signed.decider.seat != approval.reviewer:
+            raise ReceiptInvalid("decisions", f"{who} signed for {signed.decider.seat}")
+        try:
+            verify_decision(signed)
+        except DecisionSignatureInvalid as err:
+            raise ReceiptInvalid("decisions", f"the approval by {who} does not verify") from err
+
+
+def step_deciders(receipt: Receipt, contract: Contract, platform_key: bytes) -> None:
+    """6a. Each signer may decide (not the submitter, not a scientist) and signed with the
+    key the contract pins for it, or the trusted platform key for the platform's seat."""
+    for approval in receipt.approvals:
+        signed = approval.signed
+        if signed is None:
+            continue  # step 5 refuses it
+        decider = signed.decider
+        for name in {decider.person, decider.signer}:
+            party = contract.party(name)
+            if name == receipt.submitter or (party is not None and party.has_role(Role.SCIENTIST)):
+                raise ReceiptInvalid(
+                    "quorum",
+                    f"{name} submitted the job or is a scientist of {contract.ref}, and may "
+                    "not approve its outputs",
+                )
+        pinned = contract.party(decider.signer)
+        if pinned is not None and pinned.has_role(Role.PLATFORM):
+            expected = platform_key
+        elif pinned is not None and pinned.public_key is not None:
+            expected = base64.b64decode(pinned.public_key)
+        elif pinned is not None:
+            raise ReceiptInvalid("quorum", f"{contract.ref} pins no key for {decider.signer}")
+        else:
+            # A person the contract does not name: the platform-signed receipt vouches for
+            # its registered key.
+            expected = signed.signer_key
+        if not hmac.compare_digest(signed.signer_key, expected):
+            raise ReceiptInvalid(
+                "quorum",
+                f"the approval for {approval.reviewer} is signed by a key that is not the one "
+                f"{contract.ref} pins for {decider.signer}",
+            )
+
+
 def step_quorum(receipt: Receipt, contract: Contract) -> None:
-    """5. Its approvals meet the contract's quorum, from eligible reviewers only."""
+    """6. Its approvals meet the contract's quorum, from eligible reviewers only."""
     try:
         quorum = who_must_review(contract, OutputClass(receipt.output_class), receipt.submitter)
     except (ContractError, ValueError) as err:
@@ -252,7 +368,7 @@ def step_quorum(receipt: Receipt, contract: Contract) -> None:
 
 
 def step_outputs(receipt: Receipt, files: Mapping[str, bytes]) -> None:
-    """6. The files in hand are exactly the released ones, byte for byte."""
+    """7. The files in hand are exactly the released ones, byte for byte."""
     expected = {o.name: o for o in receipt.outputs}
     if set(files) != set(expected):
         missing = sorted(set(expected) - set(files))
@@ -280,6 +396,9 @@ def verify_receipt(
     step_signature(signed)
     if contract is not None:
         step_contract(signed.receipt, contract)
+    step_decisions(signed.receipt)
+    if contract is not None:
+        step_deciders(signed.receipt, contract, platform_key)
         step_quorum(signed.receipt, contract)
     if outputs is not None:
         step_outputs(signed.receipt, outputs)

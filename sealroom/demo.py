@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.rule import Rule
 
 from contracts import ActionKind, RunMode
-from jobs import Decision, JobState, code_hash
+from jobs import JobState
 from jobs.psi import IdentifierKind, normalise_identifier
 from kms import PartyKeyPair, PartyPublicKeys, load_party_key_file
 from sealroom.api import create_app
@@ -38,9 +38,11 @@ from sealroom.cli.contract_commands import contract_table
 from sealroom.cli.dataset_commands import classification_table, human_bytes, summary_table
 from sealroom.cli.job_tables import check_report_table
 from sealroom.client import Client, Partner, create_key_file, read_public_key_file
+from sealroom.client.models import JobInfo
 from sealroom.client.psi_run import PartnerLearned
 from sealroom.config import load_settings
 from sealroom.datasets.synthetic import partner_ids
+from sealroom.local import LocalClient
 from sealroom.service.actors import Actor
 from sealroom.service.audit_log import (
     export_audit,
@@ -57,7 +59,6 @@ from sealroom.service.jobs import JobView, debug_outputs, list_jobs, submit_job
 from sealroom.service.keys import rotate_master_key
 from sealroom.service.ledger import ledger_rows
 from sealroom.service.parties import IssueKeys, RegisterKeys, add_party
-from sealroom.service.reviews import approve_code, vote
 from sealroom.service.setup import initialise
 from sealroom.service.tokens import issue_token
 
@@ -106,8 +107,15 @@ def run_demo(console: Console) -> None:
                 partner = Partner(client, PARTNER, machine.keys())
                 _story_register(console, room)
                 _story_contract(console, room, parties_dir, partner)
-                _story_analysis(console, room, machine, partner)
-                _story_overlap(console, room, machine, partner)
+                # The reviewers sit at this machine: acme-cn signs with its own key
+                # file, the platform's seat is signed by the service's platform key.
+                owner_keys = load_party_key_file(parties_dir / "acme-cn.key", DEMO_PASSPHRASE)
+                desks = (
+                    ReviewDesk(LocalClient(lambda: room, "acme-cn"), owner_keys),
+                    ReviewDesk(LocalClient(lambda: room, "admin"), None),
+                )
+                _story_analysis(console, room, machine, partner, desks)
+                _story_overlap(console, room, machine, partner, desks)
         _story_audit(console, room, home / "audit-export")
     finally:
         room.close()
@@ -278,28 +286,47 @@ def _run(console: Console, room: Sealroom, code: str, mode: RunMode) -> JobView:
     return done
 
 
+@dataclass(frozen=True)
+class ReviewDesk:
+    """A reviewer at their own machine: their client and the key that signs their decisions."""
+
+    client: LocalClient
+    keys: PartyKeyPair | None  # None: the platform's seat, signed by the service
+
+    def approve_code(self, code: str) -> None:
+        self.client.approve_code("c-12", (JOBS / code).read_bytes(), code, keys=self.keys)
+
+    def approve(self, job_id: str) -> JobInfo:
+        return self.client.vote(job_id, "approve", keys=self.keys)
+
+
 def _story_analysis(
-    console: Console, room: Sealroom, machine: PartnerMachine, partner: Partner
+    console: Console,
+    room: Sealroom,
+    machine: PartnerMachine,
+    partner: Partner,
+    desks: tuple[ReviewDesk, ReviewDesk],
 ) -> None:
     console.print(Rule("Story 1: debug on a masked sample, real run, dual review, sealed release"))
-    owner, platform = Actor("acme-cn", False, None), Actor("admin", True, "platform")
+    owner, platform = desks
     debug = _run(console, room, "spend_by_segment.py", RunMode.DEBUG)
     sample_out = debug_outputs(room, Actor("alice", False, "acme-cn"), debug.job_id)
     console.print("debug output (from the masked sample, straight back to alice):")
     console.print(sample_out["spend_by_segment.csv"].decode(), markup=False)
     for code in ("spend_by_segment.py", "spend_by_segment_and_city.py"):
-        digest = code_hash((JOBS / code).read_bytes())
-        approve_code(room, owner, "c-12", digest)
-        approve_code(room, platform, "c-12", digest)
+        owner.approve_code(code)
+        platform.approve_code(code)
     console.print("acme-cn and the platform approved both scripts by hash (code review)")
 
     blocked = _run(console, room, "spend_by_segment_and_city.py", RunMode.REAL)
     console.print(check_report_table(blocked.check_report))
     real = _run(console, room, "spend_by_segment.py", RunMode.REAL)
     console.print(check_report_table(real.check_report))
-    vote(room, owner, real.job_id, Decision.APPROVE)
-    released = vote(room, platform, real.job_id, Decision.APPROVE)
-    console.print(f"acme-cn and the platform approved {real.job_id}: {released.state.value}")
+    owner.approve(real.job_id)
+    released = platform.approve(real.job_id)
+    console.print(
+        f"acme-cn and the platform signed their approvals of {real.job_id}: {released.state}"
+    )
 
     out = machine.directory / "results" / real.job_id
     opened = partner.download_result(real.job_id, out, platform_key=machine.platform_key())
@@ -330,19 +357,23 @@ def _partner_in_background(
     return thread, learned
 
 
-def _review_when_waiting(room: Sealroom, voters: list[Actor], thread: threading.Thread) -> str:
+def _review_when_waiting(room: Sealroom, voters: list[ReviewDesk], thread: threading.Thread) -> str:
     while thread.is_alive():
         waiting = [j for j in list_jobs(room) if j.state is JobState.AWAITING_REVIEW]
         if waiting:
             for voter in voters:
-                vote(room, voter, waiting[0].job_id, Decision.APPROVE)
+                voter.approve(waiting[0].job_id)
             return waiting[0].job_id
         time.sleep(0.2)
     raise RuntimeError("the partner's run ended before its result reached review")
 
 
 def _story_overlap(
-    console: Console, room: Sealroom, machine: PartnerMachine, partner: Partner
+    console: Console,
+    room: Sealroom,
+    machine: PartnerMachine,
+    partner: Partner,
+    desks: tuple[ReviewDesk, ReviewDesk],
 ) -> None:
     console.print(Rule("Stories 2 and 3: overlap and spend with a partner whose list stays abroad"))
     customers = pq.read_table(bundled_customers())
@@ -351,7 +382,7 @@ def _story_overlap(
         f"globex-uk holds {len(ids):,} mobile numbers on its own machine; by "
         f"construction {PSI_OVERLAP} are acme-cn customers (the ground truth)"
     )
-    owner, platform = Actor("acme-cn", False, None), Actor("admin", True, "platform")
+    owner, platform = desks
     pinned = machine.platform_key()
 
     thread, learned = _partner_in_background(

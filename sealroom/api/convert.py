@@ -17,6 +17,7 @@ from sealroom.client.models import (
     ContractInfo,
     ContractPartyInfo,
     DatasetInfo,
+    DecisionSignatureBody,
     JobInfo,
     JobLogs,
     LeakageEntryInfo,
@@ -37,6 +38,7 @@ from sealroom.service.actors import Actor
 from sealroom.service.audit_log import AuditExport
 from sealroom.service.contracts import ContractView
 from sealroom.service.datasets import DatasetView
+from sealroom.service.decisions import OfferedSignature
 from sealroom.service.jobs import JobLogs as JobLogsView
 from sealroom.service.jobs import JobView
 from sealroom.service.leakage import LeakageLedger
@@ -162,6 +164,7 @@ def job_info(view: JobView) -> JobInfo:
         submitter=view.submitter,
         code_name=view.code_name,
         code_hash=view.code_hash,
+        interpreter=view.interpreter,
         state=view.state.value,
         reason=view.reason,
         attempts=view.attempts,
@@ -271,3 +274,10 @@ def leakage_ledger_info(ledger: LeakageLedger) -> LeakageLedgerInfo:
             for e in ledger.entries
         ],
     )
+
+
+def offered_signature(body: DecisionSignatureBody | None) -> OfferedSignature | None:
+    """The signature a client sent, as the service takes it."""
+    if body is None:
+        return None
+    return OfferedSignature(body.seat, body.signed_at, body.signature)

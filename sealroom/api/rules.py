@@ -22,6 +22,7 @@ from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import list_contracts, show_contract
 from sealroom.service.datasets import show_dataset
+from sealroom.service.duties import may_review
 from sealroom.service.tokens import Principal
 from sealroom.store.job_records import JobRecord
 
@@ -270,12 +271,13 @@ class OnReviewQuorum:
         else:
             contract = show_contract(room, params[self.param]).contract
             submitter, subject = "", contract.ref
-        quorum = who_must_review(contract, OutputClass.TABLE, submitter=submitter)
-        if any(principal.actor.speaks_for(reviewer) for reviewer in quorum.reviewers):
+        if may_review(principal.actor, contract, submitter or None):
             return
+        quorum = who_must_review(contract, OutputClass.TABLE, submitter=submitter)
         raise PermissionDenied(
             f"{principal.actor.name} is not on the review quorum of {subject} "
-            f"({', '.join(quorum.reviewers)}): only they review it"
+            f"({', '.join(quorum.reviewers)}), or wrote or submitted what it decides: only "
+            "the others review it"
         )
 
 

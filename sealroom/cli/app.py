@@ -32,15 +32,17 @@ from sealroom.cli.session import (
     console,
     err_console,
     master_passphrase,
+    opened,
     read_secret,
     settings,
 )
 from sealroom.cli.token_commands import token_app
 from sealroom.cli.worker_command import worker
 from sealroom.client.errors import ApiError
-from sealroom.doctor import examine
+from sealroom.doctor import Finding, examine
 from sealroom.errors import SealroomError
 from sealroom.service.setup import initialise
+from sealroom.service.store_reconcile import reconcile_store
 
 # Every room's root error: the shell shows their messages, never a traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (
@@ -165,9 +167,19 @@ def init(
 
 
 @app.command()
-def doctor() -> None:
+def doctor(
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store",
+            help="Also reconcile the store with its audit log and signatures (needs the store).",
+        ),
+    ] = False,
+) -> None:
     """What isolation, key device and database are in use, and what is missing."""
     findings = examine(settings())
+    if store:
+        findings.append(store_integrity_finding())
     table = Table(title="sealroom doctor")
     for column in ("part", "state", "detail", "to fix"):
         table.add_column(column)
@@ -192,6 +204,19 @@ def doctor() -> None:
     for setting, value in effective_policy().items():
         policy.add_row(setting, value)
     console.print(policy)
+
+
+def store_integrity_finding() -> Finding:
+    with opened() as room:
+        divergences = reconcile_store(room)
+    if not divergences:
+        return Finding("store integrity", True, "the store agrees with the log and signatures")
+    return Finding(
+        "store integrity",
+        False,
+        "; ".join(str(d) for d in divergences),
+        "sealroom audit verify --store, then investigate who wrote the store",
+    )
 
 
 @app.command()

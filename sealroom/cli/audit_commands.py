@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sealroom.audit import (
@@ -36,6 +37,7 @@ from sealroom.service.audit_log import (
     sign_head,
     verify_export,
 )
+from sealroom.service.store_reconcile import reconcile_store
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
@@ -58,14 +60,34 @@ def export(out: Annotated[Path, typer.Option(help="Directory for the three files
 
 @audit_app.command("verify")
 def verify(
-    log: Path,
+    log: Annotated[Path | None, typer.Argument()] = None,
     head: Annotated[
         list[Path] | None,
         typer.Option(help="Signed tree head file(s) to check against (default: beside the log)."),
     ] = None,
     key: PublicKeyFile = None,
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store",
+            help=(
+                "Also reconcile this machine's store with its audit log and the signatures: "
+                "name every vote, approval, code or key the store holds that they do not back."
+            ),
+        ),
+    ] = False,
 ) -> None:
-    """Check an exported log offline: every entry, the tree, every head and its signature."""
+    """Check an exported log offline: every entry, the tree, every head and its signature;
+    with --store, reconcile the local store with the log and the signatures."""
+    if log is None and not store:
+        raise typer.BadParameter("give an exported LOG to verify, or --store, or both")
+    if log is not None:
+        _verify_log(log, head, key)
+    if store:
+        _verify_store()
+
+
+def _verify_log(log: Path, head: list[Path] | None, key: Path | None) -> None:
     note_runs_locally()
     heads = [read_tree_head(p) for p in (head or [log.parent / "tree-head.json"])]
     public_key = read_public_key(key or log.parent / "platform.pub.json")
@@ -78,6 +100,20 @@ def verify(
         console.print(
             f"{report.unsigned_tail} later entries are well-formed but no head signs them"
         )
+
+
+def _verify_store() -> None:
+    with opened() as room:
+        divergences = reconcile_store(room)
+    if not divergences:
+        console.print(
+            "[green]ok[/] the store agrees with the audit log and every signature it holds"
+        )
+        return
+    for divergence in divergences:
+        console.print(f"[red]diverges[/] {escape(str(divergence))}", soft_wrap=True)
+    console.print(f"{len(divergences)} divergence(s) between the store, the log and the signatures")
+    raise typer.Exit(1)
 
 
 @audit_app.command("head")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from contracts import load_signed_contract_file, verify_signed_contract
 from jobs import verify_receipt
 from kms import PartyPublicKeys, load_party_key_file
 from sealroom.cli.clients import client_for, note_runs_locally
@@ -61,8 +63,18 @@ def result_verify(
             help="The platform's public key file (default: platform.pub.json in DIRECTORY)."
         ),
     ] = None,
+    contract: Annotated[
+        Path | None,
+        typer.Option(
+            help=(
+                "The signed contract file (`contract show --signed-out`): also check that its "
+                "quorum approved, each with the key the contract pins (the owner's own)."
+            )
+        ),
+    ] = None,
 ) -> None:
-    """Offline: the receipt's signature, and every file against the hashes it lists."""
+    """Offline: the receipt's signature, each approver's signature over these very files,
+    and every file against the hashes it lists."""
     note_runs_locally()
     receipt_bytes = (directory / "receipt.json").read_bytes()
     files = {
@@ -71,8 +83,19 @@ def result_verify(
         if p.is_file() and p.name not in ("receipt.json", "platform.pub.json")
     }
     key = read_public_key(platform_key or directory / "platform.pub.json")
-    receipt = verify_receipt(receipt_bytes, platform_key=key, outputs=files)
+    signed_contract = None
+    if contract is not None:
+        signed_contract = verify_signed_contract(
+            load_signed_contract_file(contract), datetime.now(UTC)
+        ).contract
+    receipt = verify_receipt(
+        receipt_bytes, platform_key=key, outputs=files, contract=signed_contract
+    )
+    approvers = ", ".join(
+        f"{a.signed.decider.person} for {a.reviewer}" for a in receipt.approvals if a.signed
+    )
     console.print(
         f"[green]ok[/] receipt for {receipt.job_id} under {receipt.contract_id} "
-        f"v{receipt.contract_version}: signature and {len(files)} file hash(es) verify"
+        f"v{receipt.contract_version}: signature and {len(files)} file hash(es) verify; "
+        f"signed approvals by {approvers}"
     )

@@ -11,10 +11,11 @@ from rich.table import Table
 from rich.text import Text
 
 from jobs import Decision, code_hash
+from kms import PartyKeyPair, load_party_key_file
 from sealroom.cli.clients import client_for
 from sealroom.cli.job_commands import print_logs
 from sealroom.cli.job_tables import check_report_table, job_table
-from sealroom.cli.session import ActingParty, console
+from sealroom.cli.session import ActingParty, console, read_secret
 from sealroom.cli.terminal_text import safe, safe_cell
 from sealroom.client.models import OutputTableInfo, ReviewInfo
 from sealroom.client.row_window import PAGE_ROWS, RowWindow, rest_hint, shown_rows
@@ -111,43 +112,74 @@ def print_output_table(table: OutputTableInfo, command: str) -> None:
         console.print(Text(hint, style="yellow"))
 
 
-def _vote(job_id: str, decision: Decision, reason: str, as_party: str | None) -> None:
+DecisionKeyFile = Annotated[
+    Path | None,
+    typer.Option(
+        help=(
+            "Your private key file: your decision is signed with it on this machine "
+            "(the platform's staff need none: the service signs with the platform key)."
+        )
+    ),
+]
+
+
+def _signing_keys(path: Path | None) -> PartyKeyPair | None:
+    if path is None:
+        return None
+    return load_party_key_file(path, read_secret("SEALROOM_KEY_PASSPHRASE", "Key file passphrase"))
+
+
+def _vote(
+    job_id: str, decision: Decision, reason: str, key_file: Path | None, as_party: str | None
+) -> None:
+    keys = _signing_keys(key_file)
     with client_for(as_party) as client:
-        info = client.vote(job_id, decision.value, reason)
-    console.print(f"{job_id}: {decision.value} recorded; the job is {info.state}")
+        info = client.vote(job_id, decision.value, reason, keys=keys)
+    console.print(f"{job_id}: {decision.value} signed and recorded; the job is {info.state}")
 
 
 @review_app.command("approve")
-def review_approve(job_id: str, as_party: ActingParty = None) -> None:
+def review_approve(
+    job_id: str, key_file: DecisionKeyFile = None, as_party: ActingParty = None
+) -> None:
     """Approve the outputs; the vote that completes the quorum releases them."""
-    _vote(job_id, Decision.APPROVE, "", as_party)
+    _vote(job_id, Decision.APPROVE, "", key_file, as_party)
 
 
 @review_app.command("reject")
 def review_reject(
-    job_id: str, reason: Annotated[str, typer.Option()], as_party: ActingParty = None
+    job_id: str,
+    reason: Annotated[str, typer.Option()],
+    key_file: DecisionKeyFile = None,
+    as_party: ActingParty = None,
 ) -> None:
     """Reject the outputs with a reason: they are withheld for good."""
-    _vote(job_id, Decision.REJECT, reason, as_party)
+    _vote(job_id, Decision.REJECT, reason, key_file, as_party)
 
 
 @review_app.command("return")
 def review_return(
-    job_id: str, reason: Annotated[str, typer.Option()], as_party: ActingParty = None
+    job_id: str,
+    reason: Annotated[str, typer.Option()],
+    key_file: DecisionKeyFile = None,
+    as_party: ActingParty = None,
 ) -> None:
     """Return the job for changes, with a reason for the scientist."""
-    _vote(job_id, Decision.RETURN_FOR_CHANGES, reason, as_party)
+    _vote(job_id, Decision.RETURN_FOR_CHANGES, reason, key_file, as_party)
 
 
 @review_app.command("approve-code")
 def review_approve_code(
     contract: Annotated[str, typer.Option()],
     code: Annotated[Path, typer.Option()],
+    key_file: DecisionKeyFile = None,
     as_party: ActingParty = None,
 ) -> None:
-    """Approve CODE by hash for real runs (contracts that require code review)."""
+    """Approve CODE for real runs by its hash, interpreter and file name (contracts that
+    require code review), signed on this machine."""
     data = code.read_bytes()
     digest = code_hash(data)  # of the code the reviewer read, computed on this machine
+    keys = _signing_keys(key_file)
     with client_for(as_party) as client:
-        count = client.approve_code(contract, data).approvals
+        count = client.approve_code(contract, data, code.name, keys=keys).approvals
     console.print(f"approved {code.name} ({digest[:23]}…) for {contract}: {count} approval(s)")

@@ -14,6 +14,7 @@ or the local store's ``sealroom.local.LocalClient``.
 """
 
 from sealroom.client.client import Client
+from sealroom.client.decision_signing import DecisionMismatch
 from sealroom.client.errors import (
     ApiError,
     Conflict,
@@ -48,6 +49,7 @@ __all__ = [
     "ContractInfo",
     "ContractMismatch",
     "DatasetInfo",
+    "DecisionMismatch",
     "Forbidden",
     "InvalidRequest",
     "NotFoundError",

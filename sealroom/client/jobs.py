@@ -10,13 +10,19 @@ import base64
 import time
 from contextlib import nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jobs import code_hash
+from kms import PartyKeyPair
+from sealroom.client.decision_signing import (
+    sign_code_approval,
+    sign_vote,
+    unsigned_code_approval,
+)
 from sealroom.client.errors import ApiError
 from sealroom.client.http import PSI_MESSAGE_TIMEOUT, Connection, segment
 from sealroom.client.models import (
-    CodeApproval,
     CodeApprovals,
+    ContractInfo,
     FilesInfo,
     JobInfo,
     JobLogs,
@@ -26,6 +32,7 @@ from sealroom.client.models import (
     PsiRunInfo,
     ReviewInfo,
     SealedResultInfo,
+    WhoAmI,
 )
 from sealroom.client.results import write_files
 from sealroom.client.row_window import PAGE_ROWS
@@ -38,6 +45,12 @@ class RemoteJobs:
     lists_every_job = False
     # The connection the calls travel over; ``Client`` opens it.
     _server: Connection
+
+    if TYPE_CHECKING:  # ``Client`` defines them; signing a decision reads both
+
+        def me(self) -> WhoAmI: ...
+
+        def contract(self, contract_id: str, version: int | None = None) -> ContractInfo: ...
 
     # -- jobs -----------------------------------------------------------------
 
@@ -126,14 +139,38 @@ class RemoteJobs:
             last_row=last_row,
         )
 
-    def vote(self, job_id: str, decision: str = "approve", reason: str = "") -> JobInfo:
-        body = NewVote(decision=decision, reason=reason)
+    def vote(
+        self,
+        job_id: str,
+        decision: str = "approve",
+        reason: str = "",
+        keys: PartyKeyPair | None = None,
+    ) -> JobInfo:
+        """Votes on a job's outputs, signed here with ``keys`` over the outputs and code
+        the review shows (without keys, only the platform's seat: the service signs it)."""
+        signed = None
+        if keys is not None:
+            review = self.review(job_id)
+            contract = self.contract(review.job.contract_id, review.job.contract_version)
+            signed = sign_vote(review, contract, self.me(), decision, reason, keys)
+        body = NewVote.model_validate({"decision": decision, "reason": reason, "signed": signed})
         return self._server.post(f"/v1/jobs/{segment(job_id)}/votes", JobInfo, body)
 
-    def approve_code(self, contract_id: str, code: bytes | Path) -> CodeApprovals:
-        """Approves code by its hash, computed here from the code the reviewer read."""
+    def approve_code(
+        self,
+        contract_id: str,
+        code: bytes | Path,
+        entry: str | None = None,
+        keys: PartyKeyPair | None = None,
+    ) -> CodeApprovals:
+        """Approves code by its hash, interpreter and entry name (the file's name unless
+        given), computed and signed here from the code the reviewer read."""
         data = code.read_bytes() if isinstance(code, Path) else code
-        body = CodeApproval(code_hash=code_hash(data))
+        name = entry or (code.name if isinstance(code, Path) else "")
+        if keys is None:
+            body = unsigned_code_approval(data, name)
+        else:
+            body = sign_code_approval(self.contract(contract_id), self.me(), data, name, keys)
         return self._server.post(
             f"/v1/contracts/{segment(contract_id)}/code-approvals", CodeApprovals, body
         )

@@ -12,7 +12,7 @@ import html
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from sealroom.client.visible_text import visible
 
@@ -301,6 +301,7 @@ class JobInfo(Wire):
     submitter: str
     code_name: str
     code_hash: str
+    interpreter: str = ""
     state: str
     reason: str
     attempts: int
@@ -430,13 +431,33 @@ class ReviewInfo(Wire):
         )
 
 
+class DecisionSignatureBody(Wire):
+    """The decider's Ed25519 signature, made on their machine over the canonical
+    decision message (``jobs.decision_message``); the server rebuilds the message from
+    its own records and checks it against the decider's key."""
+
+    seat: str = Field(description="The quorum seat filled: your organisation, or yourself.")
+    signed_at: AwareDatetime
+    signature: str = Field(description="Ed25519 over the decision message, base64.")
+
+
 class NewVote(Wire):
     decision: Literal["approve", "reject", "return_for_changes"]
     reason: Label = ""
+    signed: DecisionSignatureBody | None = Field(
+        default=None, description="Required, except for the platform's seat (signed by it)."
+    )
 
 
 class CodeApproval(Wire):
     code_hash: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+    interpreter: Literal["python", "sh"] = Field(description="How the approved code runs.")
+    entry: Annotated[str, Field(min_length=1, max_length=255)] = Field(
+        description="The file name it is submitted under."
+    )
+    signed: DecisionSignatureBody | None = Field(
+        default=None, description="Required, except for the platform's seat (signed by it)."
+    )
 
 
 class CodeApprovals(Wire):

@@ -220,9 +220,25 @@ class SealroomClient(Protocol):
 
     def review(self, job_id: str, *, first_row: int = ..., last_row: int = ...) -> ReviewInfo: ...
 
-    def vote(self, job_id: str, decision: str = ..., reason: str = ...) -> JobInfo: ...
+    def vote(
+        self,
+        job_id: str,
+        decision: str = ...,
+        reason: str = ...,
+        keys: PartyKeyPair | None = ...,
+    ) -> JobInfo:
+        """A signed vote: ``keys`` sign it on this machine (the platform's seat without)."""
+        ...
 
-    def approve_code(self, contract_id: str, code: bytes | Path) -> CodeApprovals: ...
+    def approve_code(
+        self,
+        contract_id: str,
+        code: bytes | Path,
+        entry: str | None = ...,
+        keys: PartyKeyPair | None = ...,
+    ) -> CodeApprovals:
+        """A signed approval of the code, its interpreter and entry name (the file's name)."""
+        ...
 
     def sealed_result(self, job_id: str) -> SealedResultInfo: ...
 

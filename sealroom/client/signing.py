@@ -44,6 +44,14 @@ def verified_contract(info: ContractInfo, party: str, keys: PartyKeyPair) -> Con
             f"{info.id} v{info.version} does not pin your signing key for {party}: do not "
             "sign it; compare your key fingerprint with `sealroom party show`"
         )
+    sealing = base64.b64encode(keys.public.x25519).decode("ascii")
+    if pinned.sealing_key is not None and pinned.sealing_key != sealing:
+        # Results are sealed only to the pinned key: signing a contract that pins
+        # another one would hand this party's results to whoever holds it.
+        raise ContractMismatch(
+            f"{info.id} v{info.version} pins a sealing key for {party} that is not yours: do "
+            "not sign it; compare your key fingerprint with `sealroom party show`"
+        )
     return contract
 
 

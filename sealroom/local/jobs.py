@@ -8,12 +8,32 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from contracts import RunMode
-from jobs import Decision, JobState, code_hash
-from kms import PartyPublicKeys
-from sealroom.api.convert import job_info, logs_info, review_info, sealed_result_info
-from sealroom.client.models import CodeApprovals, JobInfo, JobLogs, ReviewInfo, SealedResultInfo
+from jobs import CodeIdentity, Decision, JobState
+from kms import PartyKeyPair, PartyPublicKeys
+from sealroom.api.convert import (
+    job_info,
+    logs_info,
+    offered_signature,
+    review_info,
+    sealed_result_info,
+)
+from sealroom.client.decision_signing import (
+    sign_code_approval,
+    sign_vote,
+    unsigned_code_approval,
+)
+from sealroom.client.models import (
+    CodeApprovals,
+    ContractInfo,
+    JobInfo,
+    JobLogs,
+    ReviewInfo,
+    SealedResultInfo,
+    WhoAmI,
+)
 from sealroom.client.results import write_files
 from sealroom.client.row_window import PAGE_ROWS
 from sealroom.errors import ConfigError
@@ -37,6 +57,12 @@ UNFINISHED = (JobState.SUBMITTED, JobState.QUEUED, JobState.RUNNING)
 
 class LocalJobs(ActingOnStore):
     """Jobs, their review and their release, as ``SealroomClient`` asks for them."""
+
+    if TYPE_CHECKING:  # ``LocalClient`` defines them; signing a decision reads both
+
+        def me(self) -> WhoAmI: ...
+
+        def contract(self, contract_id: str, version: int | None = None) -> ContractInfo: ...
 
     # The store's own machine sees every job, not only those of one contract.
     lists_every_job = True
@@ -123,13 +149,44 @@ class LocalJobs(ActingOnStore):
             show_review(self.room, self.actor, job_id, first_row=first_row, last_row=last_row)
         )
 
-    def vote(self, job_id: str, decision: str = "approve", reason: str = "") -> JobInfo:
-        return job_info(vote(self.room, self.actor, job_id, Decision(decision), reason))
+    def vote(
+        self,
+        job_id: str,
+        decision: str = "approve",
+        reason: str = "",
+        keys: PartyKeyPair | None = None,
+    ) -> JobInfo:
+        # Signed exactly as over HTTP: over what the review shows, with the caller's key.
+        offered = None
+        if keys is not None:
+            review = self.review(job_id)
+            contract = self.contract(review.job.contract_id, review.job.contract_version)
+            offered = offered_signature(
+                sign_vote(review, contract, self.me(), decision, reason, keys)
+            )
+        return job_info(vote(self.room, self.actor, job_id, Decision(decision), reason, offered))
 
-    def approve_code(self, contract_id: str, code: bytes | Path) -> CodeApprovals:
-        digest = code_hash(code.read_bytes() if isinstance(code, Path) else code)
-        count = approve_code(self.room, self.actor, contract_id, digest)
-        return CodeApprovals(code_hash=digest, approvals=count)
+    def approve_code(
+        self,
+        contract_id: str,
+        code: bytes | Path,
+        entry: str | None = None,
+        keys: PartyKeyPair | None = None,
+    ) -> CodeApprovals:
+        data = code.read_bytes() if isinstance(code, Path) else code
+        name = entry or (code.name if isinstance(code, Path) else "")
+        if keys is None:
+            body = unsigned_code_approval(data, name)
+        else:
+            body = sign_code_approval(self.contract(contract_id), self.me(), data, name, keys)
+        count = approve_code(
+            self.room,
+            self.actor,
+            contract_id,
+            CodeIdentity(body.code_hash, body.interpreter, body.entry),
+            offered_signature(body.signed),
+        )
+        return CodeApprovals(code_hash=body.code_hash, approvals=count)
 
     def sealed_result(self, job_id: str) -> SealedResultInfo:
         return sealed_result_info(download_result(self.room, self.actor, job_id))

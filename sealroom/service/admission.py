@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contracts import JobKind, OutputClass, RunMode, who_must_review
+from contracts import JobKind, RunMode
 from jobs import GateDecision, JobState, PsiAsk, Submission, decide
+from sealroom.service.code_approvals import code_is_approved, job_code
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import ContractView
 from sealroom.service.job_records import transition
-from sealroom.store.job_records import CodeApprovalRecord, JobRecord
+from sealroom.store.job_records import JobRecord
 
 
 def runs_used(session: Session, contract_id: str, kind: JobKind, mode: RunMode) -> int:
@@ -40,19 +41,15 @@ def runs_used(session: Session, contract_id: str, kind: JobKind, mode: RunMode) 
     )
 
 
-def approved_code_hashes(session: Session, view: ContractView) -> frozenset[str]:
-    """Code hashes with approvals from a full review quorum of the contract."""
-    quorum = who_must_review(view.contract, OutputClass.TABLE, submitter="")
-    rows = session.execute(
-        select(CodeApprovalRecord.code_hash, CodeApprovalRecord.reviewer).where(
-            CodeApprovalRecord.contract_id == view.contract.id
-        )
-    ).all()
-    voters: dict[str, set[str]] = {}
-    for digest, reviewer in rows:
-        if reviewer in quorum.reviewers:
-            voters.setdefault(digest, set()).add(reviewer)
-    return frozenset(d for d, who in voters.items() if len(who) >= quorum.required)
+def approved_code_hashes(
+    session: Session, room: Sealroom, view: ContractView, rec: JobRecord
+) -> frozenset[str]:
+    """The job's code hash, if a full review quorum signed an approval of exactly this
+    code, interpreter and entry name under the contract version it runs under."""
+    code = job_code(rec)
+    if code_is_approved(session, room, view.contract, code):
+        return frozenset({code.sha256})
+    return frozenset()
 
 
 def admit(
@@ -76,7 +73,9 @@ def admit(
     kind, mode = JobKind(rec.kind), RunMode(rec.mode)
     # Only a script brings code to approve; for other kinds the review quorum is not
     # asked at all (``who_must_review`` could refuse where the gate would not).
-    approved = approved_code_hashes(session, view) if kind is JobKind.SCRIPT else frozenset()
+    approved = (
+        approved_code_hashes(session, room, view, rec) if kind is JobKind.SCRIPT else frozenset()
+    )
     decision = decide(
         view.contract,
         view.status,

@@ -134,13 +134,14 @@ def propose_contract(room: Sealroom, actor: Actor, text: str, source: str) -> Co
     acting_party(actor, contract, (Role.OWNER, Role.PLATFORM))
     now = room.clock()
     with transaction(room.sessions) as session:
-        keys = {
-            rec.name: rec.ed25519_public
-            for rec in session.scalars(
-                select(PartyRecord).where(PartyRecord.name.in_([p.name for p in contract.parties]))
-            )
-        }
-        pinned = pin_party_keys(contract, keys)
+        registered = session.scalars(
+            select(PartyRecord).where(PartyRecord.name.in_([p.name for p in contract.parties]))
+        ).all()
+        pinned = pin_party_keys(
+            contract,
+            {rec.name: rec.ed25519_public for rec in registered},
+            {rec.name: rec.x25519_public for rec in registered},
+        )
         _check_datasets(session, pinned)
         previous = _latest(session, pinned.id)
         if previous is not None:

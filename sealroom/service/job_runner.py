@@ -42,6 +42,7 @@ from sandbox import (
     select_backend,
     sweep_leftovers,
 )
+from sealroom.service.code_approvals import code_refusal
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import show_contract
 from sealroom.service.datasets import open_dataset_reader, show_dataset
@@ -218,12 +219,15 @@ def sweep_work_dir(room: Sealroom) -> Leftovers:
     return sweep_leftovers(default_work_root(), owner_tag=store_tag(room))
 
 
-def _run(room: Sealroom, job: str, contract: Contract, volume: RunVolume) -> JobView:
+def _run(room: Sealroom, job: str, contract: Contract, volume: RunVolume) -> JobView | None:
     work = volume.path
     with room.sessions() as session:
         rec = load_job(session, job)
         mode, code, code_name, interpreter = rec.mode, rec.code, rec.code_name, rec.interpreter
         attempt = rec.attempts
+        refusal = code_refusal(session, room, rec, contract)
+    if refusal is not None:
+        return _fail_held(room, job, refusal)
     code_path = work / code_name
     code_path.write_bytes(code)
     inputs, drift = _prepare_inputs(room, contract, RunMode(mode), work / "inputs")

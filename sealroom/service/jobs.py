@@ -23,6 +23,7 @@ from sealroom.service.actors import Actor, acting_party, party_in_role
 from sealroom.service.admission import admit
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import ContractView, show_contract
+from sealroom.service.duties import check_may_read_real_logs
 from sealroom.service.job_disclosure import REVIEWING_ROLES as REVIEWING_ROLES  # noqa: PLC0414 (re-export)
 from sealroom.service.job_disclosure import as_seen_by
 from sealroom.service.job_records import add_job, load_job, read_outputs, transition
@@ -52,6 +53,7 @@ class JobView:
     submitter: str
     code_name: str
     code_hash: str
+    interpreter: str
     state: JobState
     reason: str
     attempts: int
@@ -79,6 +81,7 @@ def job_view(session: Session, rec: JobRecord) -> JobView:
         submitter=rec.submitter,
         code_name=rec.code_name,
         code_hash=rec.code_hash,
+        interpreter=rec.interpreter,
         state=JobState(rec.state),
         reason=rec.reason,
         attempts=rec.attempts,
@@ -194,13 +197,8 @@ def job_logs(room: Sealroom, actor: Actor, job_id: str) -> JobLogs:
     file: the submitter sees them only after review, never straight from here.
     """
     view, contract_view = _full_job(room, actor, job_id)
-    if view.mode == RunMode.REAL.value and not actor.is_admin:
-        contract = contract_view.contract
-        if party_in_role(actor, contract, REVIEWING_ROLES) is None:
-            raise PermissionDenied(
-                f"{job_id} ran on the real data, so what it printed is an output: only the "
-                "owner, platform and reviewers see it; run in debug mode to see your own"
-            )
+    if view.mode == RunMode.REAL.value:
+        check_may_read_real_logs(actor, contract_view.contract, view.submitter, job_id)
     run = (view.run_record or {}).get("run", {})
     out, err = run.get("stdout") or {}, run.get("stderr") or {}
     return JobLogs(

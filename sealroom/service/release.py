@@ -31,18 +31,18 @@ from jobs import (
     seal_result,
     sign_receipt,
 )
-from kms import PartyPublicKeys
-from sealroom.errors import NotFound
 from sealroom.service.blobs import sha256, write_plain_blob
+from sealroom.service.code_approvals import check_job_code, code_approvals_for
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import show_contract
 from sealroom.service.datasets import show_dataset
+from sealroom.service.decisions import signed_approvals
 from sealroom.service.job_records import read_outputs, transition
 from sealroom.service.leakage import check_release, record_release
+from sealroom.service.pinned_keys import pinned_recipient_keys
 from sealroom.service.service_keys import load_service_key
 from sealroom.service.setup import PLATFORM
 from sealroom.store.job_records import ExportLedgerRecord, JobRecord, ReleaseRecord
-from sealroom.store.models import PartyRecord
 
 
 def release_result(
@@ -53,6 +53,12 @@ def release_result(
     One sealed copy per recipient, the signed receipt and the export-ledger rows
     (with their threshold warnings) are stored, then the job reads ``released``.
     """
+    # The store's rows are not trusted: the code is re-hashed against its signed approval
+    # and every approval's signature is checked again before anything is sealed.
+    check_job_code(session, room, rec, contract)
+    decisions = signed_approvals(
+        session, room, rec, contract, tuple(v.reviewer for v in review.approvals)
+    )
     files = read_outputs(room, rec.job_id, releasable_only=True)
     leakage = check_release(session, rec, contract, files)  # refuses differencing, overspending
     recipients = release_recipients(contract)
@@ -69,10 +75,16 @@ def release_result(
         contract_version=contract.version,
         contract_hash=show_contract(room, contract.id, contract.version).contract_hash,
         code_hash=rec.code_hash,
+        code_interpreter=rec.interpreter,
+        code_entry=rec.code_name,
+        code_approvals=code_approvals_for(session, room, rec, contract),
         image_digest=str(image),
         inputs=inputs,
         outputs=output_digests(files),
-        approvals=tuple(ApprovalRecord(v.reviewer, v.at) for v in review.approvals),
+        approvals=tuple(
+            ApprovalRecord(v.reviewer, v.at, d)
+            for v, d in zip(review.approvals, decisions, strict=True)
+        ),
         checks_passed={
             name: tuple(passed)
             for name, passed in _checks_passed(rec.check_report).items()
@@ -84,7 +96,7 @@ def release_result(
     )
     signed = sign_receipt(receipt, PLATFORM, load_service_key(session, room, PLATFORM))
     receipt_bytes = signed.to_bytes()
-    public = {name: _public_keys(session, name) for name in recipients}
+    public = {name: pinned_recipient_keys(contract, name) for name in recipients}
     sealed = seal_result(ResultBundle(files, receipt_bytes), rec.job_id, public)
     for recipient, blob in sealed.items():
         session.add(
@@ -164,13 +176,6 @@ def _checks_passed(report: dict[str, Any] | None) -> dict[str, list[str]]:
     if not report:
         return {}
     return {str(f["name"]): [str(c) for c in f.get("passed", [])] for f in report["files"]}
-
-
-def _public_keys(session: Session, name: str) -> PartyPublicKeys:
-    party = session.get(PartyRecord, name)
-    if party is None:
-        raise NotFound("party", name, "the contract names a recipient the registry lacks")
-    return PartyPublicKeys(x25519=party.x25519_public, ed25519=party.ed25519_public)
 
 
 def ledger_event(row: ExportLedgerRecord) -> ExportEvent:

@@ -17,22 +17,32 @@ from sqlalchemy.orm import Session
 from contracts import (
     Contract,
     OutputClass,
-    SelfReviewForbidden,
     who_must_review,
 )
 from jobs import (
+    CodeIdentity,
     Decision,
     JobEvent,
     JobState,
     Review,
     Vote,
     cast,
+    interpreter_for,
     open_review,
 )
 from sealroom.errors import PermissionDenied, WrongState
 from sealroom.service.actors import Actor, acting_party
+from sealroom.service.code_approvals import approving_seats
 from sealroom.service.context import Sealroom
 from sealroom.service.contracts import show_contract
+from sealroom.service.decisions import (
+    OfferedSignature,
+    code_subject,
+    counted_votes,
+    sign_here_or_check,
+    vote_subject,
+)
+from sealroom.service.duties import check_no_conflict
 from sealroom.service.job_disclosure import as_seen_by
 from sealroom.service.job_records import load_job, read_outputs, transition
 from sealroom.service.jobs import REVIEWING_ROLES, JobLogs, JobView, job_logs, job_view
@@ -62,7 +72,7 @@ def _review(session: Session, contract: Contract, rec: JobRecord) -> Review:
     review = open_review(contract, rec.job_id, rec.submitter, output_class_for_job(rec))
     for row in session.scalars(
         select(ReviewVoteRecord)
-        .where(ReviewVoteRecord.job_id == rec.job_id)
+        .where(ReviewVoteRecord.job_id == rec.job_id, ReviewVoteRecord.signed.is_not(None))
         .order_by(ReviewVoteRecord.id)
     ):
         review = cast(
@@ -71,13 +81,23 @@ def _review(session: Session, contract: Contract, rec: JobRecord) -> Review:
     return review
 
 
-def _reviewer_party(actor: Actor, contract: Contract, review: Review) -> str:
-    if actor.speaks_for(review.submitter):
-        # A person may act for an organisation that reviews, but never on their own job.
-        raise SelfReviewForbidden(
-            f"{actor.name} submitted {review.job_id} and may not review it, not even for "
-            f"{actor.organisation or actor.name}: ask another reviewer of {contract.ref}"
+def _verified_review(
+    session: Session, room: Sealroom, contract: Contract, rec: JobRecord
+) -> Review:
+    """The review as its signed votes make it: a vote whose signature does not verify over
+    the job as stored now does not count, whatever its row says."""
+    review = open_review(contract, rec.job_id, rec.submitter, output_class_for_job(rec))
+    for row, _ in counted_votes(session, room, rec, contract):
+        review = cast(
+            contract, review, Vote(row.reviewer, Decision(row.decision), row.at, row.reason)
         )
+    return review
+
+
+def _reviewer_party(actor: Actor, contract: Contract, review: Review) -> str:
+    # A person may act for an organisation that reviews, but never on a job they
+    # submitted or under a contract whose scientist they are.
+    check_no_conflict(actor, contract, review.submitter, f"review {review.job_id}")
     for name in actor.parties:
         if name in review.quorum.reviewers:
             return name
@@ -167,13 +187,20 @@ def show_review(
 
 
 def vote(
-    room: Sealroom, actor: Actor, job_id: str, decision: Decision, reason: str = ""
+    room: Sealroom,
+    actor: Actor,
+    job_id: str,
+    decision: Decision,
+    reason: str = "",
+    signature: OfferedSignature | None = None,
 ) -> JobView:
-    """Records one reviewer's vote; the vote that completes the quorum releases the result."""
+    """Records one reviewer's signed vote; the vote that completes the quorum releases
+    the result. ``signature`` is the decider's own (``None`` only for the platform's
+    seat, which the service signs with the platform key)."""
     with transaction(room.sessions) as session:
         rec = load_job(session, job_id)
         contract = show_contract(room, rec.contract_id, rec.contract_version).contract
-        review = _review(session, contract, rec)
+        review = _verified_review(session, room, contract, rec)
         party = _reviewer_party(actor, contract, review)
         # A vote on a job still running (or already decided) would sit in the store
         # and count when nobody meant it to.
@@ -182,6 +209,17 @@ def vote(
                 job_id, rec.state, "awaiting review", "vote once its real run has finished"
             )
         review = cast(contract, review, Vote(party, decision, room.clock(), reason))
+        signed = sign_here_or_check(
+            session,
+            room,
+            actor,
+            contract,
+            party,
+            vote_subject(room, rec, contract),
+            decision.value,
+            reason,
+            signature,
+        )
         session.add(
             ReviewVoteRecord(
                 job_id=job_id,
@@ -190,6 +228,7 @@ def vote(
                 reason=reason,
                 voted_by=actor.name,
                 at=room.clock(),
+                signed=signed.to_json(),
             )
         )
         record(
@@ -201,7 +240,7 @@ def vote(
             subject={"job": job_id},
             contract=rec.contract_id,
             job=job_id,
-            detail={"party": party, "reason": reason},
+            detail={"party": party, "reason": reason, "signed": signed.to_json()},
         )
         outcome = review.outcome
         if outcome is JobEvent.QUORUM_REACHED:
@@ -213,17 +252,49 @@ def vote(
         return job_view(session, rec)
 
 
-def approve_code(room: Sealroom, actor: Actor, contract_id: str, code_hash: str) -> int:
-    """A reviewer approves code by hash (contracts with code review); returns approvals so far."""
+def approve_code(
+    room: Sealroom,
+    actor: Actor,
+    contract_id: str,
+    code: CodeIdentity,
+    signature: OfferedSignature | None = None,
+) -> int:
+    """A reviewer's signed approval of ``code`` (hash, interpreter, entry name) for real
+    runs under the contract's current version; returns the seats approving it so far."""
     view = show_contract(room, contract_id)
     quorum = who_must_review(view.contract, OutputClass.TABLE, submitter="")
-    party, _ = acting_party(actor, view.contract, REVIEWING_ROLES)
+    party = next((p for p in actor.parties if p in quorum.reviewers), None)
+    if party is None:
+        party, _ = acting_party(actor, view.contract, REVIEWING_ROLES)
     if party not in quorum.reviewers:
         raise PermissionDenied(f"{party} is not a reviewer of {view.ref}")
+    if interpreter_for(code.entry) != code.interpreter:
+        raise PermissionDenied(
+            f"{code.entry} does not run as {code.interpreter}: approve the file under the "
+            "name it will be submitted with"
+        )
     with transaction(room.sessions) as session:
+        check_no_conflict(actor, view.contract, None, f"approve code for {view.ref}")
+        for submitter in _submitters_of(session, contract_id, code.sha256):
+            check_no_conflict(actor, view.contract, submitter, f"approve code for {view.ref}")
+        signed = sign_here_or_check(
+            session,
+            room,
+            actor,
+            view.contract,
+            party,
+            code_subject(view.contract, view.contract_hash, code),
+            "approve",
+            "",
+            signature,
+        )
         session.add(
             CodeApprovalRecord(
-                contract_id=contract_id, code_hash=code_hash, reviewer=party, at=room.clock()
+                contract_id=contract_id,
+                code_hash=code.sha256,
+                reviewer=party,
+                at=room.clock(),
+                signed=signed.to_json(),
             )
         )
         record(
@@ -232,15 +303,20 @@ def approve_code(room: Sealroom, actor: Actor, contract_id: str, code_hash: str)
             actor=actor.name,
             role="reviewer",
             action="code.approve",
-            subject={"code": code_hash},
+            subject={"code": code.sha256},
             contract=contract_id,
-            detail={"party": party},
+            detail={"party": party, "signed": signed.to_json()},
         )
-        return len(
-            session.scalars(
-                select(CodeApprovalRecord).where(
-                    CodeApprovalRecord.contract_id == contract_id,
-                    CodeApprovalRecord.code_hash == code_hash,
-                )
-            ).all()
+        session.flush()
+        return len(approving_seats(session, room, view.contract, code))
+
+
+def _submitters_of(session: Session, contract_id: str, digest: str) -> set[str]:
+    """Who submitted this code under the contract: none of them approves it."""
+    return set(
+        session.scalars(
+            select(JobRecord.submitter).where(
+                JobRecord.contract_id == contract_id, JobRecord.code_hash == digest
+            )
         )
+    )

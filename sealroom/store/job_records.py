@@ -70,6 +70,9 @@ class ReviewVoteRecord(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     voted_by: Mapped[str] = mapped_column(String(64))  # the person who cast it
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The decider's signature and what it signed (``jobs.SignedDecision.to_json``):
+    # the row alone proves nothing, the signature is checked again at release.
+    signed: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class CodeApprovalRecord(Base):
@@ -82,6 +85,9 @@ class CodeApprovalRecord(Base):
     code_hash: Mapped[str] = mapped_column(String(80))
     reviewer: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The signed approval (``jobs.SignedDecision.to_json``): it binds the contract
+    # version, the code's hash, interpreter and entry name, and the deciding key.
+    signed: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class ReleaseRecord(Base):

@@ -40,7 +40,10 @@ CONTRACT_PARTIES = frozenset({"owner", "platform", "scientist", "recipient", "re
 
 # Who each rule lets through. The administrator acts for the platform organisation,
 # so it holds the platform's roles in a contract; the auditor's token has the audit
-# scope only.
+# scope only. The README's topology holds: the scientist alice is a person of the
+# owner organisation acme-cn, so she acts for it (registers its data, proposes its
+# contracts), but never decides on her own work: she is on no review quorum.
+OWNER_PERSON = frozenset({"scientist"})
 ALLOWED: dict[str, frozenset[str]] = {
     "public": frozenset(ROLES),
     "authenticated": AUTHENTICATED,
@@ -48,7 +51,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "auditor": frozenset({"auditor", "platform", "admin"}),
     # The export is the whole log: an audit:all token's (the auditor's) or the admin's.
     "auditor:whole-log": frozenset({"auditor", "admin"}),
-    "proposer:write": frozenset({"owner", "platform", "admin"}),
+    "proposer:write": frozenset({"owner", "platform", "admin"}) | OWNER_PERSON,
     "admin": frozenset({"admin"}),
     "contract-role:any:read": CONTRACT_PARTIES,
     "contract-role:owner,platform,recipient:write": frozenset(
@@ -56,7 +59,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "contract-role:platform:write": frozenset({"platform", "admin"}),
     "dataset-reader:read": CONTRACT_PARTIES,
-    "acts-for-owner:write": frozenset({"owner", "admin"}),
+    "acts-for-owner:write": frozenset({"owner", "admin"}) | OWNER_PERSON,
     "job-role:scientist:write": frozenset({"scientist"}),
     "job-role:scientist:read": frozenset({"scientist"}),
     "job-role:recipient:read": frozenset({"recipient"}),
@@ -70,7 +73,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The matrix's job was submitted by the scientist, so no one more gets through.
     "job-role:owner,platform,reviewer,scientist+submitter:read": CONTRACT_PARTIES - {"recipient"},
     # The example's quorum is the owner and the platform; the reviewer-only party
-    # reviews no output class of it.
+    # reviews no output class of it, and the owner's own scientist is kept off it.
     "review-quorum:job:read": frozenset({"owner", "platform", "admin"}),
     "review-quorum:job:write": frozenset({"owner", "platform", "admin"}),
     "review-quorum:contract:write": frozenset({"owner", "platform", "admin"}),

@@ -110,7 +110,7 @@ def test_the_partner_runs_its_psi_side_from_the_client_install(
     ids_file = tmp_path / "ids.txt"
     ids_file.write_text("\n".join(ids))
     owner = Client(url, built.tokens["owner"], progress=False)
-    reviewing = approve_when_waiting([owner], "psi")
+    reviewing = approve_when_waiting([(owner, built.keys["acme-cn"])], "psi")
     token = built.tokens["recipient"]
     result = subprocess.run(
         [client_env, "-c", PARTNER_SCRIPT, url, token, key_file, ids_file, pinned],

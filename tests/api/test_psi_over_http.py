@@ -42,7 +42,9 @@ def test_the_partner_learns_the_overlap_and_the_spend_over_it_through_the_api(
     table = pq.read_table(customers_parquet())
     ids = partner_ids(table, OVERLAP, EXTRA, seed=11)
 
-    reviewing = approve_when_waiting([owner], "psi")  # cardinality: 1 of owner, platform
+    reviewing = approve_when_waiting(
+        [(owner, built.keys["acme-cn"])], "psi"
+    )  # cardinality: 1 of owner, platform
     learned = partner.run_psi("c-12", ids, platform_key=pinned, poll_seconds=0.2)
     reviewing.join()
     assert learned.intersection_size == OVERLAP
@@ -57,7 +59,7 @@ def test_the_partner_learns_the_overlap_and_the_spend_over_it_through_the_api(
         ),
         Decimal(0),
     )
-    reviewing = approve_when_waiting([owner, platform], "psi_sum")
+    reviewing = approve_when_waiting([(owner, built.keys["acme-cn"]), (platform, None)], "psi_sum")
     summed = partner.run_psi_sum("c-12", ids, platform_key=pinned, poll_seconds=0.2)
     reviewing.join()
     assert summed.intersection_size == OVERLAP

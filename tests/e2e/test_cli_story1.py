@@ -110,8 +110,23 @@ def test_story_1_from_the_command_line(isolated_home: Path, tmp_path: Path) -> N
         "job", "submit", "--contract", "c-12", "--code", str(GOOD), "--mode", "real", party="alice"
     )
     assert refused.returncode != 0 and "code" in refused.stderr  # code review comes first
-    for reviewer in ("acme-cn", "admin"):
-        ok("review", "approve-code", "--contract", "c-12", "--code", str(GOOD), party=reviewer)
+    # acme-cn signs its decisions with its own key; the platform's seat is signed by the
+    # service. alice, a person of acme-cn and the scientist, may not approve her code.
+    signs = ("--key-file", str(keys / "acme-cn.key"))
+    own = sealroom(
+        "review",
+        "approve-code",
+        "--contract",
+        "c-12",
+        "--code",
+        str(GOOD),
+        "--key-file",
+        str(keys / "alice.key"),
+        party="alice",
+    )
+    assert own.returncode != 0 and "alice is a scientist of contract c-12" in own.stderr
+    ok("review", "approve-code", "--contract", "c-12", "--code", str(GOOD), *signs, party="acme-cn")
+    ok("review", "approve-code", "--contract", "c-12", "--code", str(GOOD), party="admin")
     real = job_id(
         ok(
             "job",
@@ -138,8 +153,11 @@ def test_story_1_from_the_command_line(isolated_home: Path, tmp_path: Path) -> N
         party="globex-uk",
     )
     assert early.returncode != 0 and "not released" in early.stderr
-    ok("review", "approve", real, party="acme-cn")
+    unsigned = sealroom("review", "approve", real, party="acme-cn")
+    assert unsigned.returncode != 0 and "must be signed by acme-cn's own key" in unsigned.stderr
+    ok("review", "approve", real, *signs, party="acme-cn")
     assert "released" in ok("review", "approve", real, party="admin")
+    assert "agrees with the audit log and every signature" in ok("audit", "verify", "--store")
     scientist = sealroom(
         "result",
         "download",
@@ -164,6 +182,12 @@ def test_story_1_from_the_command_line(isolated_home: Path, tmp_path: Path) -> N
         party="globex-uk",
     )
     assert "verify" in ok("result", "verify", str(out))
+    # With the signed contract, the partner checks offline that acme-cn itself (its pinned
+    # key) approved these very files.
+    signed_contract = partner_dir / "c-12.signed.json"
+    ok("contract", "show", "c-12", "--signed-out", str(signed_contract), party="globex-uk")
+    checked = ok("result", "verify", str(out), "--contract", str(signed_contract))
+    assert "signed approvals by acme-cn for acme-cn" in checked
     assert "exempt" in ok("ledger", "show")
 
     # Tampering with a released file or with the receipt is caught offline.

@@ -12,8 +12,15 @@ from typing import Annotated
 from fastapi import Query
 
 from contracts import Role, RunMode
-from jobs import Decision
-from sealroom.api.convert import files_b64, job_info, logs_info, review_info, sealed_result_info
+from jobs import CodeIdentity, Decision
+from sealroom.api.convert import (
+    files_b64,
+    job_info,
+    logs_info,
+    offered_signature,
+    review_info,
+    sealed_result_info,
+)
 from sealroom.api.routing import CurrentPrincipal, Room, RouteTable
 from sealroom.api.rules import AnyParty, ContractRole, JobRole, OnReviewQuorum
 from sealroom.client.models import (
@@ -167,7 +174,16 @@ def add_routes(table: RouteTable) -> None:
         summary="Vote on a job's outputs; the vote completing the quorum releases them",
     )
     def cast_vote(room: Room, principal: CurrentPrincipal, job_id: str, new: NewVote) -> JobInfo:
-        return job_info(vote(room, principal.actor, job_id, Decision(new.decision), new.reason))
+        return job_info(
+            vote(
+                room,
+                principal.actor,
+                job_id,
+                Decision(new.decision),
+                new.reason,
+                offered_signature(new.signed),
+            )
+        )
 
     @table.route(
         "POST",
@@ -182,7 +198,10 @@ def add_routes(table: RouteTable) -> None:
     def approve(
         room: Room, principal: CurrentPrincipal, contract_id: str, approval: CodeApproval
     ) -> CodeApprovals:
-        count = approve_code(room, principal.actor, contract_id, approval.code_hash)
+        code = CodeIdentity(approval.code_hash, approval.interpreter, approval.entry)
+        count = approve_code(
+            room, principal.actor, contract_id, code, offered_signature(approval.signed)
+        )
         return CodeApprovals(code_hash=approval.code_hash, approvals=count)
 
     @table.route(

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pyarrow.parquet as pq
 
 from contracts import PsiRevealMode
-from jobs import Decision, JobState
+from jobs import JobState
 from jobs.psi import IdentifierKind, normalise_identifier
-from kms import PartyKeyPair
+from kms import PartyKeyPair, load_party_key_file
 from sealroom.client.psi_run import PartnerLearned, run_psi
 from sealroom.data import customers_parquet
 from sealroom.datasets.synthetic import partner_ids
@@ -20,15 +20,22 @@ from sealroom.local.psi_transport import LocalPsiTransport
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
 from sealroom.service.jobs import list_jobs
-from sealroom.service.reviews import vote
+from tests.fixtures.deciding import vote_as
 
-from .conftest import OWNER, PARTNER
+from .conftest import OWNER, PARTNER, PASSPHRASE
 
 OVERLAP, EXTRA = 150, 350
 
 
 def partner_list() -> list[str]:
     return partner_ids(pq.read_table(customers_parquet()), OVERLAP, EXTRA, seed=11)
+
+
+def signing_keys(room: Sealroom, voter: Actor) -> PartyKeyPair | None:
+    """The voter's own key file (issued into the test's home); the platform's seat needs none."""
+    if voter.speaks_for("platform"):
+        return None
+    return load_party_key_file(room.settings.home / f"{voter.name}.key", PASSPHRASE)
 
 
 def approve_when_waiting(room: Sealroom, voters: list[Actor]) -> threading.Thread:
@@ -38,7 +45,7 @@ def approve_when_waiting(room: Sealroom, voters: list[Actor]) -> threading.Threa
             waiting = [j for j in list_jobs(room) if j.state is JobState.AWAITING_REVIEW]
             if waiting:
                 for voter in voters:
-                    vote(room, voter, waiting[0].job_id, Decision.APPROVE)
+                    vote_as(room, voter.name, waiting[0].job_id, signing_keys(room, voter))
                 return
             time.sleep(0.2)
 

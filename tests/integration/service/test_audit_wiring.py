@@ -338,12 +338,14 @@ def test_every_job_review_and_release_command_appends_an_event(
     active: tuple[Sealroom, object], tmp_path: Path
 ) -> None:
     from contracts import RunMode
-    from jobs import Decision, JobState, code_hash
+    from jobs import Decision, JobState
     from sealroom.service import job_runner, jobs, results, reviews, samples, tokens
     from sealroom.service.contracts import show_contract
     from sealroom.store.job_records import JobRecord
+    from tests.fixtures.deciding import desk
 
     room, _ = active
+    owner_keys = load_party_key_file(room.settings.home / "acme-cn.key", PASSPHRASE)
     scientist, partner = Actor("alice", False, "acme-cn"), Actor("globex-uk", False, None)
     code = (EXAMPLE.parents[1] / "jobs" / "spend_by_segment.py").read_bytes()
     ids: dict[str, str] = {}
@@ -373,14 +375,14 @@ def test_every_job_review_and_release_command_appends_an_event(
         (
             "reviews.approve_code",
             lambda: (
-                reviews.approve_code(room, OWNER, "c-12", code_hash(code)),
-                reviews.approve_code(room, ADMIN, "c-12", code_hash(code)),
+                desk(room, "acme-cn").approve_code("c-12", code, "a.py", keys=owner_keys),
+                desk(room, "admin").approve_code("c-12", code, "a.py"),
             ),
         ),
         ("jobs.submit_job", lambda: submit(RunMode.REAL)),
         ("job_runner.run_next_job", lambda: job_runner.run_next_job(room, ids["real"])),
         ("reviews.show_review", lambda: reviews.show_review(room, OWNER, ids["real"])),
-        ("reviews.vote", lambda: reviews.vote(room, OWNER, ids["real"], Decision.APPROVE)),
+        ("reviews.vote", lambda: desk(room, "acme-cn").vote(ids["real"], keys=owner_keys)),
         ("reviews.vote", lambda: reviews.vote(room, ADMIN, ids["real"], Decision.APPROVE)),
         ("results.download_result", lambda: results.download_result(room, partner, ids["real"])),
         (

@@ -8,22 +8,24 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from contracts import RunMode
-from jobs import Decision, JobState, code_hash
-from kms import PartyKeyPair
+from jobs import Decision, JobState
+from kms import PartyKeyPair, load_party_key_file
 from sandbox.docker_backend import LABEL
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
 from sealroom.service.job_runner import recover_jobs, run_next_job, sweep_work_dir
 from sealroom.service.jobs import job_status, submit_job
-from sealroom.service.reviews import approve_code, vote
+from sealroom.service.reviews import vote
 from sealroom.store.job_records import JobOutputRecord, ReleaseRecord, ReviewVoteRecord
+from tests.fixtures.deciding import approve_code_as, vote_as
 
-from .conftest import ADMIN, OWNER, ROOT
+from .conftest import ADMIN, PASSPHRASE, ROOT
 
 pytestmark = pytest.mark.integration
 SCIENTIST = Actor("alice", False, "acme-cn")
@@ -151,15 +153,15 @@ reviews.vote(room, Actor("admin", True, "platform"), sys.argv[1], Decision.APPRO
 
 
 def test_a_server_killed_mid_release_releases_nothing_until_the_quorum_votes_again(
-    active: tuple[Sealroom, PartyKeyPair],
+    active: tuple[Sealroom, PartyKeyPair], isolated_home: Path
 ) -> None:
     room, _ = active
-    digest = code_hash(GOOD.read_bytes())
-    approve_code(room, OWNER, "c-12", digest)
-    approve_code(room, ADMIN, "c-12", digest)
+    acme = load_party_key_file(isolated_home / "acme-cn.key", PASSPHRASE)
+    approve_code_as(room, "acme-cn", GOOD, acme)
+    approve_code_as(room, "admin", GOOD, None)
     job = submit_job(room, SCIENTIST, "c-12", GOOD.read_bytes(), GOOD.name, RunMode.REAL).job_id
     assert run_next_job(room, job) is not None
-    vote(room, OWNER, job, Decision.APPROVE)
+    vote_as(room, "acme-cn", job, acme)
     killed = subprocess.run(
         [sys.executable, "-c", KILLED_RELEASE, job], check=False, capture_output=True
     )
@@ -167,5 +169,5 @@ def test_a_server_killed_mid_release_releases_nothing_until_the_quorum_votes_aga
     assert state(room, job) is JobState.AWAITING_REVIEW
     assert count(room, ReleaseRecord, job) == 0
     assert count(room, ReviewVoteRecord, job) == 1  # the platform's vote died with the process
-    assert vote(room, ADMIN, job, Decision.APPROVE).state is JobState.RELEASED
+    assert vote(room, ADMIN, job, Decision.APPROVE).state is JobState.RELEASED  # platform seat
     assert count(room, ReleaseRecord, job) == 1

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from jobs import (
     ApprovalRecord,
+    Decider,
     Receipt,
     ReceiptInvalid,
     ResultBundle,
     code_hash,
     output_digests,
     seal_result,
+    sign_decision,
     sign_receipt,
 )
+from jobs.receipt import released_subject
 from kms import PartyKeyPair, generate_party_keys
 from sealroom.client.models import SealedResultInfo, WhoAmI
 from sealroom.client.results import ResultMismatch, keep_result, recipient_of
@@ -37,11 +41,21 @@ def released_copy(job_id: str, platform: PartyKeyPair, partner: PartyKeyPair) ->
         image_digest="sha256:" + "ab" * 32,
         inputs=(),
         outputs=output_digests(FILES),
-        approvals=(ApprovalRecord("acme-cn", RELEASED),),
+        approvals=(),
         checks_passed={"by_segment.csv": ("small_groups",)},
         recipients=("globex-uk",),
         released_at=RELEASED,
     )
+    # acme-cn's approval is its own signature over this very output.
+    signed_approval = sign_decision(
+        released_subject(receipt),
+        "approve",
+        "",
+        Decider("acme-cn", "acme-cn", "acme-cn"),
+        generate_party_keys(),
+        RELEASED,
+    )
+    receipt = replace(receipt, approvals=(ApprovalRecord("acme-cn", RELEASED, signed_approval),))
     signed = sign_receipt(receipt, "platform", platform).to_bytes()
     sealed = seal_result(ResultBundle(FILES, signed), job_id, {"globex-uk": partner.public})
     return SealedResultInfo(

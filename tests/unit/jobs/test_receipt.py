@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from contracts import Contract, contract_hash
+from contracts import Contract, contract_hash, pin_party_keys
 from jobs.code import code_hash
 from jobs.errors import ReceiptInvalid
 from jobs.receipt import (
@@ -18,20 +18,17 @@ from jobs.receipt import (
     Receipt,
     SignedReceipt,
     output_digests,
+    released_subject,
     sign_receipt,
     verify_receipt,
 )
 from jobs.sealed_result import ResultBundle, open_result, release_recipients, seal_result
+from jobs.signed_decision import Decider, sign_decision
 from kms import PartyKeyPair, generate_party_keys
 
-from .conftest import NOW
+from .conftest import NOW, load_example
 
 FILES = {"by_segment.csv": b"segment,customers\ngold,120\nsilver,35\n"}
-
-
-@pytest.fixture(scope="module")
-def platform() -> PartyKeyPair:
-    return generate_party_keys()
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +36,62 @@ def partner() -> PartyKeyPair:
     return generate_party_keys()
 
 
+# acme-cn's own key: it signs its approval on its own machine; the contract pins it.
+OWNER_KEYS = generate_party_keys()
+PLATFORM_KEYS = generate_party_keys()
+PARTNER_KEYS = generate_party_keys()
+
+
+@pytest.fixture(scope="module")
+def platform() -> PartyKeyPair:
+    return PLATFORM_KEYS
+
+
+@pytest.fixture
+def contract() -> Contract:
+    """The example contract with the parties' keys pinned, as the service proposes it."""
+    keys = {
+        "acme-cn": OWNER_KEYS.public.ed25519,
+        "platform": PLATFORM_KEYS.public.ed25519,
+        "globex-uk": PARTNER_KEYS.public.ed25519,
+        "alice": generate_party_keys().public.ed25519,
+    }
+    return pin_party_keys(load_example(), keys)
+
+
+def approval(
+    receipt: Receipt,
+    seat: str,
+    keys: PartyKeyPair,
+    *,
+    person: str | None = None,
+    outputs: tuple[tuple[str, str], ...] | None = None,
+    at: dt.datetime = NOW,
+) -> ApprovalRecord:
+    """``seat``'s approval signed by ``keys`` (as ``person``) over the receipt's output."""
+    subject = released_subject(receipt)
+    if outputs is not None:
+        subject = replace(subject, outputs=outputs)
+    signer = "platform" if seat == "platform" else (person or seat)
+    decider = Decider(seat, signer, person or seat)
+    return ApprovalRecord(seat, at, sign_decision(subject, "approve", "", decider, keys, at))
+
+
 def make_receipt(contract: Contract) -> Receipt:
+    unsigned = replace(_receipt(contract), approvals=())
+    return replace(
+        unsigned,
+        approvals=(
+            approval(unsigned, "acme-cn", OWNER_KEYS),
+            approval(unsigned, "platform", PLATFORM_KEYS, person="admin", at=LATER),
+        ),
+    )
+
+
+LATER = NOW + dt.timedelta(minutes=5)
+
+
+def _receipt(contract: Contract) -> Receipt:
     return Receipt(
         job_id="j-7",
         submitter="alice",
@@ -50,13 +102,12 @@ def make_receipt(contract: Contract) -> Receipt:
         image_digest="sha256:" + "ab" * 32,
         inputs=(InputVersion("customers", "sha256:" + "cd" * 32),),
         outputs=output_digests(FILES),
-        approvals=(
-            ApprovalRecord("acme-cn", NOW),
-            ApprovalRecord("platform", NOW + dt.timedelta(minutes=5)),
-        ),
+        approvals=(),
         checks_passed={"by_segment.csv": ("max_bytes", "small_groups")},
         recipients=("globex-uk",),
         released_at=NOW + dt.timedelta(minutes=6),
+        code_interpreter="python",
+        code_entry="analysis.py",
     )
 
 
@@ -97,7 +148,7 @@ def tamper(signed: bytes, edit: str, value: object) -> bytes:
         ("code_hash", "sha256:" + "00" * 32),
         ("recipients", ["globex-uk", "alice"]),
         ("contract.version", 2),
-        ("approvals", [{"reviewer": "acme-cn", "approved_at": NOW.isoformat()}]),
+        ("approvals", []),
     ],
 )
 def test_a_tampered_receipt_fails_at_the_signature_step(
@@ -160,13 +211,14 @@ def test_a_receipt_for_another_contract_version_fails_at_the_contract_step(
 def test_a_receipt_without_the_quorum_fails_at_the_quorum_step(
     contract: Contract, platform: PartyKeyPair
 ) -> None:
-    owner_only = replace(make_receipt(contract), approvals=(ApprovalRecord("acme-cn", NOW),))
+    receipt = make_receipt(contract)
+    owner_only = replace(receipt, approvals=receipt.approvals[:1])
     data = sign_receipt(owner_only, "platform", platform).to_bytes()
     with pytest.raises(ReceiptInvalid, match="1 approval\\(s\\) and contract c-12 v1 requires 2"):
         verify_receipt(data, platform_key=platform.public.ed25519, contract=contract)
     by_partner = replace(
-        make_receipt(contract),
-        approvals=(ApprovalRecord("acme-cn", NOW), ApprovalRecord("globex-uk", NOW)),
+        receipt,
+        approvals=(receipt.approvals[0], approval(receipt, "globex-uk", PARTNER_KEYS)),
     )
     data = sign_receipt(by_partner, "platform", platform).to_bytes()
     with pytest.raises(ReceiptInvalid, match="approvals by globex-uk, who may not review"):
@@ -257,3 +309,56 @@ def test_signed_receipts_are_values(contract: Contract, platform: PartyKeyPair) 
     one = sign_receipt(make_receipt(contract), "platform", platform)
     assert isinstance(one, SignedReceipt)
     assert one.signer_key == platform.public.ed25519
+
+
+def test_an_owner_approval_signed_over_other_outputs_fails_at_the_decisions_step(
+    contract: Contract, platform: PartyKeyPair
+) -> None:
+    """The partner checks offline that acme-cn approved this very output, not another."""
+    receipt = make_receipt(contract)
+    elsewhere = approval(receipt, "acme-cn", OWNER_KEYS, outputs=(("by_segment.csv", "0" * 64),))
+    data = sign_receipt(
+        replace(receipt, approvals=(elsewhere, receipt.approvals[1])), "platform", platform
+    ).to_bytes()
+    with pytest.raises(ReceiptInvalid, match="signed another decision") as caught:
+        verify_receipt(data, platform_key=platform.public.ed25519, outputs=FILES)
+    assert caught.value.step == "decisions"
+
+
+def test_an_unsigned_approval_fails_at_the_decisions_step(
+    contract: Contract, platform: PartyKeyPair
+) -> None:
+    receipt = make_receipt(contract)
+    unsigned = ApprovalRecord("acme-cn", NOW)
+    data = sign_receipt(
+        replace(receipt, approvals=(unsigned, receipt.approvals[1])), "platform", platform
+    ).to_bytes()
+    with pytest.raises(ReceiptInvalid, match="acme-cn carries no signature") as caught:
+        verify_receipt(data, platform_key=platform.public.ed25519)
+    assert caught.value.step == "decisions"
+
+
+def test_an_owner_approval_by_a_key_the_contract_does_not_pin_fails_at_the_quorum_step(
+    contract: Contract, platform: PartyKeyPair
+) -> None:
+    """A platform that forged acme-cn's approval with a key of its own is caught offline."""
+    receipt = make_receipt(contract)
+    forged = approval(receipt, "acme-cn", generate_party_keys())
+    data = sign_receipt(
+        replace(receipt, approvals=(forged, receipt.approvals[1])), "platform", platform
+    ).to_bytes()
+    verify_receipt(data, platform_key=platform.public.ed25519)  # self-consistent alone
+    with pytest.raises(ReceiptInvalid, match="not the one contract c-12 v1 pins for acme-cn"):
+        verify_receipt(data, platform_key=platform.public.ed25519, contract=contract)
+
+
+def test_an_approval_by_the_contracts_scientist_for_her_organisation_does_not_count(
+    contract: Contract, platform: PartyKeyPair
+) -> None:
+    receipt = make_receipt(contract)
+    by_alice = approval(receipt, "acme-cn", generate_party_keys(), person="alice")
+    data = sign_receipt(
+        replace(receipt, approvals=(by_alice, receipt.approvals[1])), "platform", platform
+    ).to_bytes()
+    with pytest.raises(ReceiptInvalid, match="alice submitted the job or is a scientist"):
+        verify_receipt(data, platform_key=platform.public.ed25519, contract=contract)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -18,9 +19,11 @@ from contracts import (
     SelfReviewForbidden,
     Status,
     contract_hash,
+    pin_party_keys,
 )
 from jobs import (
     ApprovalRecord,
+    Decider,
     Decision,
     ExportPath,
     InputVersion,
@@ -46,10 +49,12 @@ from jobs import (
     release_recipients,
     schema_drift,
     seal_result,
+    sign_decision,
     sign_receipt,
 )
 from jobs.check_report import FileOutcome
 from jobs.output_checks import OutputCheckPolicy
+from jobs.receipt import released_subject
 from kms import generate_party_keys
 
 from .conftest import NOW
@@ -131,24 +136,56 @@ def test_story_one_from_debug_run_to_sealed_release(contract: Contract, active: 
     state = advance("j-2", RunMode.REAL, state, review.outcome)
     assert state is JobState.RELEASED
 
-    # Release: a signed receipt, sealed to the partner only.
+    # Release: a receipt carrying each approval as its decider's signature over this very
+    # output, signed by the platform, sealed to the partner only. The contract pins the
+    # keys (the service pins them at propose time).
+    owner, platform = generate_party_keys(), generate_party_keys()
+    pinned = pin_party_keys(
+        contract,
+        {
+            "acme-cn": owner.public.ed25519,
+            "platform": platform.public.ed25519,
+            "globex-uk": generate_party_keys().public.ed25519,
+            "alice": generate_party_keys().public.ed25519,
+        },
+    )
     released_at = NOW + dt.timedelta(hours=1)
     receipt = Receipt(
         job_id="j-2",
         submitter="alice",
-        contract_id=contract.id,
-        contract_version=contract.version,
-        contract_hash=contract_hash(contract),
+        contract_id=pinned.id,
+        contract_version=pinned.version,
+        contract_hash=contract_hash(pinned),
         code_hash=code_hash(CODE),
         image_digest="sha256:" + "e" * 64,
         inputs=(InputVersion("customers", "sha256:" + "d" * 64),),
         outputs=output_digests(checked.releasable),
-        approvals=tuple(ApprovalRecord(v.reviewer, v.at) for v in review.approvals),
+        approvals=(),
         checks_passed={k: tuple(v) for k, v in checked.report.checks_passed().items()},
-        recipients=release_recipients(contract),
+        recipients=release_recipients(pinned),
         released_at=released_at,
+        code_interpreter="python",
+        code_entry="analysis.py",
     )
-    platform = generate_party_keys()
+    deciders = {"acme-cn": (owner, "acme-cn"), "platform": (platform, "admin")}
+    receipt = replace(
+        receipt,
+        approvals=tuple(
+            ApprovalRecord(
+                v.reviewer,
+                v.at,
+                sign_decision(
+                    released_subject(receipt),
+                    "approve",
+                    "",
+                    Decider(v.reviewer, v.reviewer, deciders[v.reviewer][1]),
+                    deciders[v.reviewer][0],
+                    v.at,
+                ),
+            )
+            for v in review.approvals
+        ),
+    )
     partner = generate_party_keys()
     scientist = generate_party_keys()
     signed = sign_receipt(receipt, "platform", platform).to_bytes()
@@ -162,7 +199,7 @@ def test_story_one_from_debug_run_to_sealed_release(contract: Contract, active: 
         recipient="globex-uk",
         keys=partner,
         platform_key=platform.public.ed25519,
-        contract=contract,
+        contract=pinned,
     )
     assert set(opened.files) == {"by_segment.csv"}
     with pytest.raises(ReceiptInvalid):
