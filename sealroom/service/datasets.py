@@ -43,7 +43,7 @@ from sealroom.errors import (
 from sealroom.service.actors import Actor
 from sealroom.service.blobs import load_data_key
 from sealroom.service.context import Sealroom
-from sealroom.service.names import validate_name
+from sealroom.service.names import file_stem_for, validate_name
 from sealroom.service.recording import record
 from sealroom.store.database import transaction
 from sealroom.store.models import (
@@ -125,7 +125,7 @@ def register_dataset(
     blob_dir = room.settings.blob_dir
     blob_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     sweep_abandoned_uploads(room)
-    blob_name = f"{name}-v{version}-{uuid.uuid4().hex[:12]}.sealed"
+    blob_name = f"{file_stem_for(name)}-v{version}-{uuid.uuid4().hex[:12]}.sealed"
     partial = blob_dir / f"{blob_name}{PARTIAL_MARK}{os.getpid()}"
     try:
         stored, rows = _write_encrypted_parquet(

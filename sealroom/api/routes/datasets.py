@@ -35,7 +35,8 @@ SUFFIXES = {
     "text/csv": ".csv",
 }
 # A bare file name: no directory part, no leading dot, nothing a shell or path joins.
-FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# Letters and digits of any script (客户.csv), never control, format or bidi characters.
+FILENAME = re.compile(r"[^\W_][\w.-]{0,127}")
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
@@ -48,7 +49,7 @@ UPLOAD_BODY = {
 
 def upload_file_name(filename: str | None, name: str, suffix: str) -> str:
     chosen = filename or f"{name}{suffix}"
-    if not FILENAME.match(chosen) or ".." in chosen:
+    if not FILENAME.fullmatch(chosen) or ".." in chosen:
         raise ConfigError(
             f"file name {chosen!r} is not allowed: give a bare name such as customers.csv, "
             "without directories"
