@@ -19,6 +19,7 @@ from contracts import (
 )
 from kms import PartyKeyPair, load_party_key_file
 from sealroom.cli.clients import client_for, note_runs_locally
+from sealroom.cli.listing_format import Column, FormatOption, Listing, ListingFormat, print_listing
 from sealroom.cli.remote import actor_of
 from sealroom.cli.session import ActingParty, console, read_secret
 from sealroom.client.models import ContractInfo
@@ -164,23 +165,23 @@ def show(
 
 
 @contract_app.command("list")
-def list_() -> None:
+def list_(listing_format: FormatOption = ListingFormat.TABLE) -> None:
     """Every contract, latest version, with its state."""
     with client_for() as client:
         infos = client.contracts()
-    table = Table(title="Contracts")
-    for column in ("id", "version", "title", "state", "owner", "recipients"):
-        table.add_column(column)
-    for info in infos:
-        table.add_row(
+    columns = [Column(name) for name in ("id", "version", "title", "state", "owner", "recipients")]
+    rows = [
+        (
             info.id,
-            str(info.version),
+            info.version,
             info.title,
             info.state,
             ", ".join(p.name for p in info.parties if Role.OWNER.value in p.roles),
             ", ".join(p.name for p in info.parties if Role.RECIPIENT.value in p.roles),
         )
-    console.print(table)
+        for info in infos
+    ]
+    print_listing(Listing("Contracts", columns, rows), listing_format)
 
 
 @contract_app.command("verify")

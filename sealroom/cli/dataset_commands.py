@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from sealroom.cli.clients import client_for
+from sealroom.cli.listing_format import Column, FormatOption, Listing, ListingFormat, print_listing
 from sealroom.cli.session import ActingParty, console, opened
 from sealroom.client.models import DatasetInfo
 from sealroom.client.protocol import DebugSampleInfo
@@ -118,25 +119,34 @@ def register(
 
 
 @dataset_app.command("list")
-def list_() -> None:
+def list_(listing_format: FormatOption = ListingFormat.TABLE) -> None:
     """List datasets (latest version of each)."""
     with client_for() as client:
         views = client.datasets()
-    table = Table(title="Datasets")
-    for column in ("name", "version", "owner", "rows", "columns", "size", "encryption", "key"):
-        table.add_column(column)
-    for v in views:
-        table.add_row(
+    columns = (
+        Column("name"),
+        Column("version"),
+        Column("owner"),
+        Column("rows"),
+        Column("columns"),
+        Column("size", shown=lambda size: human_bytes(size) if isinstance(size, int) else ""),
+        Column("encryption"),
+        Column("key"),
+    )
+    rows = [
+        (
             v.name,
-            str(v.version),
+            v.version,
             v.owner,
-            f"{v.row_count:,}",
-            str(len(v.columns)),
-            human_bytes(v.stored_bytes),
+            v.row_count,
+            len(v.columns),
+            v.stored_bytes,
             v.algorithm,
             v.data_key_id,
         )
-    console.print(table)
+        for v in views
+    ]
+    print_listing(Listing("Datasets", columns, rows), listing_format)
 
 
 @dataset_app.command("show")

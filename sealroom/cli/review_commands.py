@@ -7,27 +7,28 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from jobs import Decision, code_hash
 from sealroom.cli.clients import client_for
 from sealroom.cli.job_tables import check_report_table, job_table
+from sealroom.cli.listing_format import Column, FormatOption, Listing, ListingFormat, print_listing
 from sealroom.cli.session import ActingParty, console
 
 review_app = typer.Typer(help="Review real-run outputs and code.", no_args_is_help=True)
 
 
 @review_app.command("list")
-def review_list(as_party: ActingParty = None) -> None:
+def review_list(
+    as_party: ActingParty = None, listing_format: FormatOption = ListingFormat.TABLE
+) -> None:
     """Jobs waiting for your review."""
     with client_for(as_party) as client:
         infos = client.reviews()
-    table = Table(title="Waiting for your review")
-    for column in ("job", "contract", "submitter", "outputs"):
-        table.add_column(column)
-    for v in infos:
-        table.add_row(v.job_id, v.contract_id, v.submitter, ", ".join(o.name for o in v.outputs))
-    console.print(table)
+    columns = [Column(name) for name in ("job", "contract", "submitter", "outputs")]
+    rows = [
+        (v.job_id, v.contract_id, v.submitter, ", ".join(o.name for o in v.outputs)) for v in infos
+    ]
+    print_listing(Listing("Waiting for your review", columns, rows), listing_format)
 
 
 @review_app.command("show")
