@@ -103,6 +103,10 @@ def register(
         typer.Option(help="Confirm or override a column: COLUMN=LEVEL (repeatable)."),
     ] = None,
     algorithm: Annotated[str | None, typer.Option(help="aes-256-gcm or sm4-gcm.")] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="A CSV's encoding: utf-8, gbk or gb18030 (default: detected)."),
+    ] = None,
     as_party: ActingParty = None,
 ) -> None:
     """Classify, encrypt under a fresh data key, and store FILE."""
@@ -111,7 +115,12 @@ def register(
     overrides = parse_overrides(classify or [])
     with client_for(as_party) as client:
         view = client.register_dataset(
-            file, owner=owner, name=name, classify=overrides, algorithm=algorithm
+            file,
+            owner=owner,
+            name=name,
+            classify=overrides,
+            algorithm=algorithm,
+            encoding=encoding,
         )
         wrapping_key = client.wrapping_key(view.name, view.version)
     console.print(summary_table(view, wrapping_key))

@@ -155,6 +155,9 @@ def add_routes(table: RouteTable) -> None:
         filename: Annotated[str | None, Query(max_length=128)] = None,
         classify: Annotated[list[str] | None, Query(description="COLUMN=LEVEL")] = None,
         algorithm: Literal["aes-256-gcm", "sm4-gcm"] | None = None,
+        encoding: Annotated[
+            str | None, Query(max_length=16, description="A CSV's encoding: utf-8, gbk or gb18030.")
+        ] = None,
     ) -> DatasetInfo:
         """The body is the file itself (not multipart), streamed."""
         validate_name("dataset", name)  # before a byte is stored
@@ -175,6 +178,7 @@ def add_routes(table: RouteTable) -> None:
                 name=name,
                 classify=overrides,
                 algorithm=algorithm,
+                encoding=encoding,
             )
         finally:
             shutil.rmtree(directory, ignore_errors=True)
