@@ -6,7 +6,7 @@ digits and ``_`` (datasets also ``-``) of any script, and nothing that makes two
 names look alike or a terminal lie: no control, format, bidi, zero-width or
 whitespace characters. It must already be in NFC and NFKC form, so a full-width
 ``mobile`` (U+FF4D...) or a decomposed ``é`` is refused instead of becoming a second name
-that reads like the first.
+that reads like the first, and so is Latin mixed with Cyrillic or Greek look-alikes.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ _LETTER_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo"})
 _DIGIT_CATEGORIES = frozenset({"Nd", "Nl"})
 # Combining marks carry vowels in Thai, Devanagari and others; never a first character.
 _MARK_CATEGORIES = frozenset({"Mn", "Mc"})
+# Scripts whose letters copy each other's shapes (Latin a, Cyrillic U+0430, Greek U+03B1):
+# one name mixing two of them is a look-alike of another name, never a real word.
+# Han, kana and hangul mix with Latin in real names (客户id) and share no shapes.
+_CONFUSABLE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 
 
 def _is_letter(char: str) -> bool:
@@ -51,6 +55,22 @@ def _spelling_problem(value: str) -> str | None:
     return None
 
 
+def _mixed_script_problem(value: str) -> str | None:
+    scripts = {
+        script
+        for char in value
+        if _is_letter(char)
+        for script in _CONFUSABLE_SCRIPTS
+        if unicodedata.name(char, "").startswith(script + " ")
+    }
+    if len(scripts) > 1:
+        return (
+            f"mixes {' and '.join(sorted(s.title() for s in scripts))} letters, which look "
+            "alike: write it in one of them"
+        )
+    return None
+
+
 def _describe(char: str) -> str:
     # Control characters have no Unicode name; their category still says what they are.
     return unicodedata.name(char, f"a {unicodedata.category(char)} character")
@@ -72,7 +92,7 @@ def column_name_problem(value: str) -> str | None:
         return "is empty"
     if len(value) > MAX_COLUMN_NAME_CHARS:
         return f"is longer than {MAX_COLUMN_NAME_CHARS} characters"
-    problem = _bad_character(value, "") or _spelling_problem(value)
+    problem = _bad_character(value, "") or _spelling_problem(value) or _mixed_script_problem(value)
     if problem:
         return problem
     if not (_is_letter(value[0]) or value[0] == "_"):
@@ -88,7 +108,7 @@ def dataset_name_problem(value: str) -> str | None:
         return f"is longer than {MAX_DATASET_NAME_CHARS} characters"
     if len(value.encode("utf-8")) > MAX_DATASET_NAME_BYTES:
         return f"is longer than {MAX_DATASET_NAME_BYTES} bytes in UTF-8"
-    problem = _bad_character(value, "-") or _spelling_problem(value)
+    problem = _bad_character(value, "-") or _spelling_problem(value) or _mixed_script_problem(value)
     if problem:
         return problem
     if not _is_letter(value[0]) and not value[0].isdigit():

@@ -66,6 +66,22 @@ def test_full_width_and_compatibility_spellings_are_refused(name: str) -> None:
         COLUMN.validate_python(name)
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["mobil\u0435", "\u0441ity", "spend_\u03bdalue"],  # Cyrillic e, Cyrillic es, Greek nu
+)
+def test_latin_mixed_with_look_alike_cyrillic_or_greek_is_refused(name: str) -> None:
+    with pytest.raises(ValidationError, match="letters, which look alike"):
+        COLUMN.validate_python(name)
+    with pytest.raises(ValidationError, match="letters, which look alike"):
+        DATASET.validate_python(name)
+
+
+def test_one_script_or_latin_beside_han_is_a_name() -> None:
+    for name in ("\u0433\u043e\u0440\u043e\u0434", "\u03c0\u03cc\u03bb\u03b7", "客户id"):
+        assert COLUMN.validate_python(name) == name
+
+
 def test_a_decomposed_spelling_is_not_a_second_name() -> None:
     decomposed = "cafe\u0301"  # e + combining acute, reads as café
     with pytest.raises(ValidationError, match="NFC"):
