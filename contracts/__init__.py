@@ -104,6 +104,7 @@ from contracts.signed_file import (
     verify_signed_contract,
 )
 from contracts.signing import Approval, approval_message, sign_approval, verify_approval
+from contracts.unicode_names import column_name_problem, dataset_name_problem
 from contracts.validity import Validity
 from contracts.versions import check_new_version
 from contracts.yaml_dump import dump_contract_yaml
@@ -187,10 +188,12 @@ __all__ = [
     "check_output_columns",
     "check_psi_request",
     "check_reviewer",
+    "column_name_problem",
     "column_output_policy",
     "contract_body",
     "contract_hash",
     "contract_json_schema",
+    "dataset_name_problem",
     "dump_contract_yaml",
     "dump_signed_contract",
     "effective_state",

@@ -80,6 +80,7 @@ from jobs.receipt import (
     verify_receipt,
 )
 from jobs.recovery import Recovery, recover
+from jobs.resident_id import is_resident_id
 from jobs.review import Decision, Review, Vote, cast, open_review, output_class_for
 from jobs.sealed_result import (
     OpenedResult,
@@ -220,6 +221,7 @@ __all__ = [
     "find_differencing",
     "interpreter_for",
     "is_final",
+    "is_resident_id",
     "masked_sample",
     "open_result",
     "open_review",

@@ -127,19 +127,23 @@ SUPPRESSIBLE = frozenset(
 FLAGGED = frozenset({CheckName.RECOMPUTED})
 
 _COUNT_NAME = re.compile(
-    r"^(n|cnt|count|counts|num|freq|frequency)$|^(n|num|cnt|count)_|_(n|cnt|count|counts|num)$",
+    r"^(n|cnt|count|counts|num|freq|frequency)$|^(n|num|cnt|count)_|_(n|cnt|count|counts|num)$"
+    # Chinese names have no separators to anchor on: 客户人数, 交易笔数.
+    r"|人数|计数|次数|个数|户数|笔数",
     re.IGNORECASE,
 )
 # Integers that group rather than count: an age of 3 is not a group of 3 people.
 _KEY_NAME = re.compile(
     r"(^|_)(id|year|month|day|week|quarter|hour|age|code|rank|level|group|bucket|band|"
-    r"index|idx|zip|postcode)($|_)",
+    r"index|idx|zip|postcode)($|_)"
+    r"|编号|代码|年份|月份|日期|年龄|等级|分组|区间|邮编",
     re.IGNORECASE,
 )
 # Numbers about money or measures, not people: a total spend of 7 CNY is no group of 7.
 _STATISTIC_NAME = re.compile(
     r"(^|_)(sum|total|mean|avg|average|median|min|max|std|var|amount|value|spend|revenue|"
-    r"price|cost|rate|ratio|pct|percent|share|cny|usd|eur|gbp)($|_)",
+    r"price|cost|rate|ratio|pct|percent|share|cny|usd|eur|gbp)($|_)"
+    r"|金额|总额|合计|总计|平均|均值|中位|最大|最小|收入|价格|费用|比例|占比|比率|消费",
     re.IGNORECASE,
 )
 _SHOWN_ROWS = 5

@@ -58,13 +58,13 @@ _MIN_SEED_BYTES = 16
 
 # Providers guessed from a column's name when the rule names none (Faker zh_CN).
 _PROVIDER_BY_NAME: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"mobile|phone|tel", re.IGNORECASE), "phone_number"),
-    (re.compile(r"e_?mail", re.IGNORECASE), "email"),
+    (re.compile(r"mobile|phone|tel|手机|电话", re.IGNORECASE), "phone_number"),
+    (re.compile(r"e_?mail|邮箱|电子邮件", re.IGNORECASE), "email"),
     (re.compile(r"id_?(card|number|no)|ric|ssn|身份证", re.IGNORECASE), "ssn"),
-    (re.compile(r"address|addr", re.IGNORECASE), "address"),
-    (re.compile(r"company|employer", re.IGNORECASE), "company"),
-    (re.compile(r"city", re.IGNORECASE), "city"),
-    (re.compile(r"name", re.IGNORECASE), "name"),
+    (re.compile(r"address|addr|地址|住址", re.IGNORECASE), "address"),
+    (re.compile(r"company|employer|公司|单位", re.IGNORECASE), "company"),
+    (re.compile(r"city|城市", re.IGNORECASE), "city"),
+    (re.compile(r"name|姓名|名字", re.IGNORECASE), "name"),
 )
 
 

@@ -19,9 +19,9 @@ from itertools import islice
 from typing import cast
 
 import phonenumbers
-from stdnum.cn import ric
 
 from jobs.psi.errors import IdentifierListRejected, SetTooLarge
+from jobs.resident_id import is_resident_id
 
 
 class IdentifierKind(StrEnum):
@@ -80,7 +80,7 @@ def _plain(raw: str) -> str | None:
 
 def _resident_id(raw: str) -> str | None:
     compact = _SEPARATORS.sub("", raw.strip()).upper()
-    return compact if ric.is_valid(compact) else None
+    return compact if is_resident_id(compact) else None
 
 
 def _email(raw: str) -> str | None:

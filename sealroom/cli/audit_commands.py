@@ -27,7 +27,15 @@ from sealroom.audit import (
 from sealroom.audit.events import parse_timestamp
 from sealroom.audit.timeline import TIMELINE_COLUMNS
 from sealroom.cli.clients import client_for, note_runs_locally
-from sealroom.cli.session import console, opened
+from sealroom.cli.listing_format import (
+    Column,
+    FormatOption,
+    Listing,
+    ListingFormat,
+    print_listing,
+    print_table,
+)
+from sealroom.cli.session import console, err_console, opened
 from sealroom.client.models import AuditEventInfo
 from sealroom.service.audit_log import (
     platform_public_keys,
@@ -192,6 +200,25 @@ def audit_table(events: list[LoggedEvent]) -> Table:
     return table
 
 
+def audit_listing(events: list[LoggedEvent]) -> Listing:
+    """Every field whole, for ``--format json|csv`` (the table summarises the detail)."""
+    rows = [
+        (
+            logged.index,
+            logged.event.timestamp,
+            logged.event.actor,
+            logged.event.role,
+            logged.event.action,
+            logged.event.contract_id,
+            logged.event.job_id,
+            ", ".join(logged.event.subject_ids),
+            dict(logged.event.detail),
+        )
+        for logged in events
+    ]
+    return Listing("Audit timeline", [Column(name) for name in TIMELINE_COLUMNS], rows)
+
+
 @audit_app.command("show")
 def show(
     contract: Annotated[str | None, typer.Option(help="Only this contract.")] = None,
@@ -201,6 +228,7 @@ def show(
     since: Annotated[datetime | None, typer.Option(help="From this time (UTC).")] = None,
     until: Annotated[datetime | None, typer.Option(help="Before this time (UTC).")] = None,
     jsonl: Annotated[Path | None, typer.Option(help="Also write the events as JSON Lines.")] = None,
+    listing_format: FormatOption = ListingFormat.TABLE,
 ) -> None:
     """The history as a timeline, filtered; optionally exported as JSON Lines."""
 
@@ -217,9 +245,14 @@ def show(
             until=aware(until),
         )
     events = [logged_event(info) for info in found]
-    console.print(audit_table(events))
+    if listing_format is ListingFormat.TABLE:
+        print_table(audit_table(events))
+    else:
+        print_listing(audit_listing(events), listing_format)
     if jsonl is not None:
         with jsonl.open("w", encoding="utf-8") as out:
             for line in timeline_json_lines(events):
                 out.write(line + "\n")
-        console.print(f"wrote {len(events)} events to {jsonl}")
+        # Beside a JSON or CSV listing, the note goes where it cannot break the parse.
+        note = console if listing_format is ListingFormat.TABLE else err_console
+        note.print(f"wrote {len(events)} events to {jsonl}")

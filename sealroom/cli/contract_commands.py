@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +22,7 @@ from contracts import (
 )
 from kms import PartyKeyPair, load_party_key_file
 from sealroom.cli.clients import client_for, note_runs_locally
+from sealroom.cli.listing_format import Column, FormatOption, Listing, ListingFormat, print_listing
 from sealroom.cli.remote import actor_of
 from sealroom.cli.session import ActingParty, console, read_secret
 from sealroom.client.models import ContractInfo, LeakageLedgerInfo
@@ -168,23 +168,23 @@ def show(
 
 
 @contract_app.command("list")
-def list_() -> None:
+def list_(listing_format: FormatOption = ListingFormat.TABLE) -> None:
     """Every contract, latest version, with its state."""
     with client_for() as client:
         infos = client.contracts()
-    table = Table(title="Contracts")
-    for column in ("id", "version", "title", "state", "owner", "recipients"):
-        table.add_column(column)
-    for info in infos:
-        table.add_row(
+    columns = [Column(name) for name in ("id", "version", "title", "state", "owner", "recipients")]
+    rows = [
+        (
             info.id,
-            str(info.version),
+            info.version,
             info.title,
             info.state,
             ", ".join(p.name for p in info.parties if Role.OWNER.value in p.roles),
             ", ".join(p.name for p in info.parties if Role.RECIPIENT.value in p.roles),
         )
-    console.print(table)
+        for info in infos
+    ]
+    print_listing(Listing("Contracts", columns, rows), listing_format)
 
 
 @contract_app.command("verify")
@@ -198,12 +198,6 @@ def verify(file: Path) -> None:
     )
     for a in result.approvals:
         console.print(f"  {a.party} {a.action.value}d as {a.role.value} at {a.signed_at}")
-
-
-class ListingFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
 
 
 LEAKAGE_CSV_COLUMNS = (
@@ -224,9 +218,7 @@ LEAKAGE_CSV_COLUMNS = (
 @contract_app.command("leakage")
 def leakage(
     contract_id: str,
-    output_format: Annotated[
-        ListingFormat, typer.Option("--format", help="table, json or csv.")
-    ] = ListingFormat.TABLE,
+    output_format: FormatOption = ListingFormat.TABLE,
     as_party: ActingParty = None,
 ) -> None:
     """What the contract's releases showed (groups, counts, PSI sizes) and spent (epsilon)."""

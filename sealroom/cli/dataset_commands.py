@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from sealroom.cli.clients import client_for
+from sealroom.cli.listing_format import Column, FormatOption, Listing, ListingFormat, print_listing
 from sealroom.cli.session import ActingParty, console, opened
 from sealroom.client.models import DatasetInfo
 from sealroom.client.protocol import DebugSampleInfo
@@ -102,6 +103,10 @@ def register(
         typer.Option(help="Confirm or override a column: COLUMN=LEVEL (repeatable)."),
     ] = None,
     algorithm: Annotated[str | None, typer.Option(help="aes-256-gcm or sm4-gcm.")] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="A CSV's encoding: utf-8, gbk or gb18030 (default: detected)."),
+    ] = None,
     as_party: ActingParty = None,
 ) -> None:
     """Classify, encrypt under a fresh data key, and store FILE."""
@@ -110,7 +115,12 @@ def register(
     overrides = parse_overrides(classify or [])
     with client_for(as_party) as client:
         view = client.register_dataset(
-            file, owner=owner, name=name, classify=overrides, algorithm=algorithm
+            file,
+            owner=owner,
+            name=name,
+            classify=overrides,
+            algorithm=algorithm,
+            encoding=encoding,
         )
         wrapping_key = client.wrapping_key(view.name, view.version)
     console.print(summary_table(view, wrapping_key))
@@ -118,25 +128,34 @@ def register(
 
 
 @dataset_app.command("list")
-def list_() -> None:
+def list_(listing_format: FormatOption = ListingFormat.TABLE) -> None:
     """List datasets (latest version of each)."""
     with client_for() as client:
         views = client.datasets()
-    table = Table(title="Datasets")
-    for column in ("name", "version", "owner", "rows", "columns", "size", "encryption", "key"):
-        table.add_column(column)
-    for v in views:
-        table.add_row(
+    columns = (
+        Column("name"),
+        Column("version"),
+        Column("owner"),
+        Column("rows"),
+        Column("columns"),
+        Column("size", shown=lambda size: human_bytes(size) if isinstance(size, int) else ""),
+        Column("encryption"),
+        Column("key"),
+    )
+    rows = [
+        (
             v.name,
-            str(v.version),
+            v.version,
             v.owner,
-            f"{v.row_count:,}",
-            str(len(v.columns)),
-            human_bytes(v.stored_bytes),
+            v.row_count,
+            len(v.columns),
+            v.stored_bytes,
             v.algorithm,
             v.data_key_id,
         )
-    console.print(table)
+        for v in views
+    ]
+    print_listing(Listing("Datasets", columns, rows), listing_format)
 
 
 @dataset_app.command("show")

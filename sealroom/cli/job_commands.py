@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from sealroom.cli.clients import client_for
-from sealroom.cli.job_tables import check_report_table, drift_lines, job_table
+from sealroom.cli.job_tables import STATE_STYLE, check_report_table, drift_lines, job_table
+from sealroom.cli.listing_format import Column, FormatOption, Listing, ListingFormat, print_listing
 from sealroom.cli.session import ActingParty, console
 from sealroom.cli.terminal_text import safe
 from sealroom.client.models import JobInfo, JobLogs
@@ -70,7 +70,10 @@ def wait_for(
 
 
 @job_app.command("list")
-def list_(contract: Annotated[str | None, typer.Option()] = None) -> None:
+def list_(
+    contract: Annotated[str | None, typer.Option()] = None,
+    listing_format: FormatOption = ListingFormat.TABLE,
+) -> None:
     """Jobs, oldest first."""
     with client_for() as client:
         if contract is not None:
@@ -82,12 +85,16 @@ def list_(contract: Annotated[str | None, typer.Option()] = None) -> None:
                 "with --server, name the contract: `sealroom job list --contract C` (the API "
                 "lists jobs per contract, for those who follow it)"
             )
-    table = Table(title="Jobs")
-    for column in ("job", "contract", "mode", "submitter", "state", "reason"):
-        table.add_column(column)
-    for v in infos:
-        table.add_row(v.job_id, v.contract_id, v.mode, v.submitter, v.state, v.reason[:60])
-    console.print(table)
+    columns = (
+        Column("job"),
+        Column("contract"),
+        Column("mode"),
+        Column("submitter"),
+        Column("state", style=lambda state: STATE_STYLE.get(str(state))),
+        Column("reason"),
+    )
+    rows = [(v.job_id, v.contract_id, v.mode, v.submitter, v.state, v.reason) for v in infos]
+    print_listing(Listing("Jobs", columns, rows), listing_format)
 
 
 @job_app.command("logs")

@@ -2,80 +2,99 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from sealroom.cli.session import console, opened
+from sealroom.cli.listing_format import Column, FormatOption, Listing, ListingFormat, print_listing
+from sealroom.cli.session import opened
 from sealroom.service.ledger import export_report, ledger_rows
 
 ledger_app = typer.Typer(help="The export ledger and the annual report.", no_args_is_help=True)
 
 
+def _day(value: object) -> str:
+    return f"{value:%Y-%m-%d}" if isinstance(value, date) else ""
+
+
 @ledger_app.command("show")
-def ledger_show() -> None:
+def ledger_show(listing_format: FormatOption = ListingFormat.TABLE) -> None:
     """Every export: recipient, contract, purpose, categories, individuals, legal path."""
     with opened() as room:
         rows = ledger_rows(room)
-    table = Table(title="Export ledger")
-    for column in (
-        "released",
-        "job",
-        "contract",
-        "processor",
-        "recipient",
-        "country",
-        "individuals",
-        "legal basis",
-        "required",
-        "why",
-    ):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(
-            f"{r.released_at:%Y-%m-%d}",
+    columns = (
+        Column("released", shown=_day),
+        *(
+            Column(name)
+            for name in (
+                "job",
+                "contract",
+                "processor",
+                "recipient",
+                "country",
+                "purpose",
+                "categories",
+                "individuals",
+                "legal basis",
+                "required",
+                "why",
+            )
+        ),
+    )
+    values = [
+        (
+            r.released_at,
             r.job_id,
             r.contract_id,
             r.processor,
             r.recipient,
             r.recipient_country,
-            f"{r.individuals:,}",
+            r.purpose,
+            ", ".join(r.data_categories),
+            r.individuals,
             r.legal_basis,
             r.required_path,
             r.path_reason,
         )
-    console.print(table)
+        for r in rows
+    ]
+    print_listing(Listing("Export ledger", columns, values), listing_format)
 
 
 @ledger_app.command("report")
-def ledger_report(year: Annotated[int | None, typer.Option()] = None) -> None:
+def ledger_report(
+    year: Annotated[int | None, typer.Option()] = None,
+    listing_format: FormatOption = ListingFormat.TABLE,
+) -> None:
     """The annual data-export report (数据出境安全报告) figures for YEAR."""
     year = year or datetime.now(UTC).year
     with opened() as room:
         lines = export_report(room, year)
-    table = Table(title=f"Data exports in {year}")
-    for column in (
-        "processor",
-        "country",
-        "releases",
-        "individuals",
-        "personal",
-        "sensitive",
-        "recipients",
-        "legal bases",
-    ):
-        table.add_column(column)
-    for line in lines:
-        table.add_row(
+    columns = [
+        Column(name)
+        for name in (
+            "processor",
+            "country",
+            "releases",
+            "individuals",
+            "personal",
+            "sensitive",
+            "recipients",
+            "legal bases",
+        )
+    ]
+    rows = [
+        (
             line.processor,
             line.recipient_country,
-            str(line.releases),
-            f"{line.individuals:,}",
-            f"{line.personal_individuals:,}",
-            f"{line.sensitive_individuals:,}",
+            line.releases,
+            line.individuals,
+            line.personal_individuals,
+            line.sensitive_individuals,
             ", ".join(line.recipients),
             ", ".join(str(b) for b in line.legal_bases),
         )
-    console.print(table)
+        for line in lines
+    ]
+    print_listing(Listing(f"Data exports in {year}", columns, rows), listing_format)

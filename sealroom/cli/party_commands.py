@@ -11,6 +11,7 @@ from rich.table import Table
 
 from kms import PartyPublicKeys
 from sealroom.cli.clients import client_for
+from sealroom.cli.listing_format import Column, FormatOption, Listing, ListingFormat, print_listing
 from sealroom.cli.session import ActingParty, console, read_secret
 from sealroom.client.models import PartyInfo
 from sealroom.errors import ConfigError
@@ -88,28 +89,23 @@ def print_added(view: PartyInfo) -> None:
     console.print(f"added {view.kind} [bold]{view.name}[/] ({view.key_origin} keys)")
 
 
-def party_table(parties: list[PartyInfo]) -> Table:
-    table = Table(title="Parties")
-    for column in ("name", "kind", "organisation", "admin", "keys", "signing key"):
-        table.add_column(column)
-    for p in parties:
-        table.add_row(
-            p.name,
-            p.kind,
-            p.organisation or "",
-            "yes" if p.is_admin else "",
-            p.key_origin,
-            p.ed25519_fingerprint,
-        )
-    return table
+def party_listing(parties: list[PartyInfo]) -> Listing:
+    columns = [
+        Column(name) for name in ("name", "kind", "organisation", "admin", "keys", "signing key")
+    ]
+    rows = [
+        (p.name, p.kind, p.organisation, p.is_admin, p.key_origin, p.ed25519_fingerprint)
+        for p in parties
+    ]
+    return Listing("Parties", columns, rows)
 
 
 @party_app.command("list")
-def list_() -> None:
+def list_(listing_format: FormatOption = ListingFormat.TABLE) -> None:
     """List the registered parties."""
     with client_for() as client:
         parties = client.parties()
-    console.print(party_table(parties))
+    print_listing(party_listing(parties), listing_format)
 
 
 @party_app.command("show")

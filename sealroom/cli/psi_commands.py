@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Annotated
 
@@ -20,9 +21,21 @@ psi_app = typer.Typer(help="Private set intersection, the partner's side.", no_a
 
 
 def read_ids(path: Path, column: str | None) -> list[str | None]:
-    """Identifiers from a CSV (a named column, else the first) or a one-per-line file."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.reader(handle))
+    """Identifiers from a CSV (a named column, else the first) or a one-per-line file.
+
+    UTF-8 (with or without Excel's byte-order mark), else GB18030, which reads the
+    GBK files Excel saves on a Chinese Windows.
+    """
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ConfigError(f"{path} is neither UTF-8 nor GBK/GB18030 text: re-save it as UTF-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows:
         raise ConfigError(f"{path} is empty: give one identifier per line or a CSV column")
     header = rows[0]

@@ -15,6 +15,7 @@ from kms import PartyKeyPair, load_party_key_file
 from sealroom.cli.clients import client_for
 from sealroom.cli.job_commands import print_logs
 from sealroom.cli.job_tables import check_report_table, job_table
+from sealroom.cli.listing_format import Column, FormatOption, Listing, ListingFormat, print_listing
 from sealroom.cli.session import ActingParty, console, read_secret
 from sealroom.cli.terminal_text import safe, safe_cell
 from sealroom.client.models import OutputTableInfo, ReviewInfo
@@ -25,16 +26,17 @@ review_app = typer.Typer(help="Review real-run outputs and code.", no_args_is_he
 
 
 @review_app.command("list")
-def review_list(as_party: ActingParty = None) -> None:
+def review_list(
+    as_party: ActingParty = None, listing_format: FormatOption = ListingFormat.TABLE
+) -> None:
     """Jobs waiting for your review."""
     with client_for(as_party) as client:
         infos = client.reviews()
-    table = Table(title="Waiting for your review")
-    for column in ("job", "contract", "submitter", "outputs"):
-        table.add_column(column)
-    for v in infos:
-        table.add_row(v.job_id, v.contract_id, v.submitter, ", ".join(o.name for o in v.outputs))
-    console.print(table)
+    columns = [Column(name) for name in ("job", "contract", "submitter", "outputs")]
+    rows = [
+        (v.job_id, v.contract_id, v.submitter, ", ".join(o.name for o in v.outputs)) for v in infos
+    ]
+    print_listing(Listing("Waiting for your review", columns, rows), listing_format)
 
 
 @review_app.command("show")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from sealroom.cli.clients import client_for
+from sealroom.cli.listing_format import Column, FormatOption, Listing, ListingFormat, print_listing
 from sealroom.cli.session import ActingParty, console
 from sealroom.service.tokens import DEFAULT_SCOPES, SCOPES
 
@@ -44,24 +44,33 @@ def issue(
 def list_(
     party: Annotated[str | None, typer.Option(help="Only this party's tokens.")] = None,
     as_party: ActingParty = None,
+    listing_format: FormatOption = ListingFormat.TABLE,
 ) -> None:
     """Every token with its party, scopes and state (never a secret)."""
     with client_for(as_party) as client:
         tokens = client.tokens(party)
-    table = Table(title="API tokens")
-    for column in ("id", "party", "scopes", "state", "expires (UTC)", "last used", "label"):
-        table.add_column(column)
-    for t in tokens:
-        table.add_row(
+    columns = (
+        Column("id"),
+        Column("party"),
+        Column("scopes"),
+        Column("state"),
+        Column("expires (UTC)"),
+        Column("last used", shown=lambda used: f"{used:%Y-%m-%d %H:%M}" if used else "never"),
+        Column("label"),
+    )
+    rows = [
+        (
             t.token_id,
             t.party,
             ", ".join(t.scopes),
             t.state,
-            f"{t.expires_at:%Y-%m-%d %H:%M}",
-            f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
+            t.expires_at,
+            t.last_used_at,
             t.label,
         )
-    console.print(table)
+        for t in tokens
+    ]
+    print_listing(Listing("API tokens", columns, rows), listing_format)
 
 
 @token_app.command("revoke")

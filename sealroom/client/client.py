@@ -208,6 +208,7 @@ class Client(RemoteJobs):
         name: str | None = None,
         classify: dict[str, str] | None = None,
         algorithm: str | None = None,
+        encoding: str | None = None,
     ) -> DatasetInfo:
         """Streams FILE (Parquet or CSV) to the server, never holding it in memory."""
         path = Path(file)
@@ -221,6 +222,8 @@ class Client(RemoteJobs):
         params += [("classify", f"{c}={lvl}") for c, lvl in (classify or {}).items()]
         if algorithm:
             params.append(("algorithm", algorithm))
+        if encoding:
+            params.append(("encoding", encoding))
         response = self._server.upload(f"/v1/datasets/{segment(dataset)}", path, media, params)
         return DatasetInfo.model_validate(response.json())
 

@@ -125,6 +125,7 @@ class SealroomClient(Protocol):
         name: str | None = ...,
         classify: dict[str, str] | None = ...,
         algorithm: str | None = ...,
+        encoding: str | None = ...,
     ) -> DatasetInfo: ...
 
     def wrapping_key(self, name: str, version: int) -> str | None:

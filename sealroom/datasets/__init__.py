@@ -28,6 +28,7 @@ from sealroom.datasets.profile import (
     TableProfile,
     TextEncoding,
 )
+from sealroom.datasets.sniff import text_encoding_named
 from sealroom.datasets.tabular import inspect_table, iter_record_batches
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "inspect_table",
     "iter_record_batches",
     "parse_overrides",
+    "text_encoding_named",
 ]

@@ -49,7 +49,18 @@ CORRUPT_PARQUET = (
     "{file} is not a readable Parquet file (truncated or corrupt): "
     "export it again or check that the upload finished"
 )
-UNKNOWN_ENCODING = "{file} is neither UTF-8 nor GBK/GB18030: re-save it as UTF-8"
+UNKNOWN_ENCODING = (
+    "{file} is neither UTF-8 nor GBK/GB18030: re-save it as UTF-8, "
+    "or name its encoding (--encoding utf-8|gbk|gb18030)"
+)
+NOT_IN_ENCODING = (
+    "{file} does not decode as {encoding}: check --encoding, or leave it out to detect "
+    "UTF-8 and GBK/GB18030"
+)
+UNSUPPORTED_ENCODING = (
+    "encoding {encoding!r} is not supported: use utf-8, gbk or gb18030 (GB18030 reads GBK "
+    "and GB2312 too), or re-save the file as UTF-8"
+)
 BINARY_CSV = (
     "{file} contains NUL bytes, so it is not a UTF-8 or GBK text file (UTF-16 from Excel?): "
     "re-save it as CSV UTF-8"
@@ -135,6 +146,14 @@ class UnknownEncoding(DatasetMalformed):
     @classmethod
     def undecodable(cls, file: str) -> UnknownEncoding:
         return cls(UNKNOWN_ENCODING.format(file=file))
+
+    @classmethod
+    def not_in(cls, file: str, encoding: str) -> UnknownEncoding:
+        return cls(NOT_IN_ENCODING.format(file=file, encoding=encoding))
+
+    @classmethod
+    def unsupported(cls, encoding: str) -> UnknownEncoding:
+        return cls(UNSUPPORTED_ENCODING.format(encoding=encoding))
 
     @classmethod
     def binary(cls, file: str) -> UnknownEncoding:

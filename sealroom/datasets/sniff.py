@@ -83,6 +83,34 @@ def detect_encoding(path: Path) -> TextEncoding:
     raise UnknownEncoding.undecodable(path.name)
 
 
+# What people call the encodings a CSV may be in; GB18030 is a superset of GBK and
+# GB2312 (and cp936, Windows' name for GBK), so one decoder reads all of them.
+_ENCODING_NAMES = {
+    "utf-8": TextEncoding.UTF8,
+    "utf8": TextEncoding.UTF8,
+    "utf-8-sig": TextEncoding.UTF8,
+    "gbk": TextEncoding.GB18030,
+    "gb2312": TextEncoding.GB18030,
+    "gb18030": TextEncoding.GB18030,
+    "cp936": TextEncoding.GB18030,
+}
+
+
+def text_encoding_named(name: str) -> TextEncoding:
+    """The encoding a person names (``gbk``, ``UTF-8``), or ``UnknownEncoding``."""
+    found = _ENCODING_NAMES.get(name.strip().lower().replace("_", "-"))
+    if found is None:
+        raise UnknownEncoding.unsupported(name)
+    return found
+
+
+def check_encoding(path: Path, encoding: TextEncoding) -> TextEncoding:
+    """The named encoding, once every byte of the file decodes in it."""
+    if not _decodes(path, encoding.value):
+        raise UnknownEncoding.not_in(path.name, encoding.value)
+    return encoding
+
+
 def _decodes(path: Path, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:

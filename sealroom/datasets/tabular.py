@@ -18,15 +18,18 @@ from sealroom.datasets.csv_table import profile_csv, stream_csv
 from sealroom.datasets.errors import EmptyTable, FileTooLarge, TableChanged, UnreadableFile
 from sealroom.datasets.parquet_table import profile_parquet, stream_parquet
 from sealroom.datasets.profile import TableFormat, TableLimits, TableProfile, TextEncoding
-from sealroom.datasets.sniff import detect_encoding, detect_format
+from sealroom.datasets.sniff import check_encoding, detect_encoding, detect_format
 
 
-def inspect_table(path: Path, limits: TableLimits) -> TableProfile:
+def inspect_table(
+    path: Path, limits: TableLimits, encoding: TextEncoding | None = None
+) -> TableProfile:
     """Format, encoding, schema, row count and per-column samples of one file.
 
     Raises ``FileTooLarge`` before reading a byte, ``TooManyRows`` as soon as the
     count passes the limit, and a ``DatasetMalformed`` subclass for anything that
-    cannot become a table.
+    cannot become a table. ``encoding`` is the CSV's encoding as its owner names it
+    (checked, not trusted); without it UTF-8 and then GB18030 are detected.
     """
     size = _size_of(path)
     if size > limits.max_bytes:
@@ -34,11 +37,12 @@ def inspect_table(path: Path, limits: TableLimits) -> TableProfile:
     if size == 0:
         raise EmptyTable.no_bytes(path.name)
     table_format = detect_format(path)
-    encoding: TextEncoding | None = None
     if table_format is TableFormat.PARQUET:
+        # Parquet carries its own UTF-8 strings; a named encoding has nothing to say.
+        encoding = None
         columns, rows = profile_parquet(path, limits)
     else:
-        encoding = detect_encoding(path)
+        encoding = detect_encoding(path) if encoding is None else check_encoding(path, encoding)
         columns, rows = profile_csv(path, encoding, limits)
     return TableProfile(
         file_name=path.name,

@@ -163,6 +163,7 @@ class LocalClient(LocalJobs):
         name: str | None = None,
         classify: dict[str, str] | None = None,
         algorithm: str | None = None,
+        encoding: str | None = None,
     ) -> DatasetInfo:
         if algorithm not in (None, "aes-256-gcm", "sm4-gcm"):
             raise ConfigError(f"algorithm {algorithm!r}: use aes-256-gcm or sm4-gcm")
@@ -174,6 +175,7 @@ class LocalClient(LocalJobs):
             name=name,
             classify=classify,
             algorithm=cast(Literal["aes-256-gcm", "sm4-gcm"] | None, algorithm),
+            encoding=encoding,
         )
         return dataset_info(view)
 

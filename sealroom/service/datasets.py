@@ -31,7 +31,7 @@ from kms import (
     create_data_key,
 )
 from sealroom.audit.events import JsonValue
-from sealroom.datasets import TableLimits, TableProfile, inspect_table
+from sealroom.datasets import TableLimits, TableProfile, inspect_table, text_encoding_named
 from sealroom.datasets.classify import ColumnClassification, apply_overrides, classify_table
 from sealroom.datasets.tabular import iter_record_batches
 from sealroom.errors import (
@@ -43,7 +43,7 @@ from sealroom.errors import (
 from sealroom.service.actors import Actor
 from sealroom.service.blobs import load_data_key
 from sealroom.service.context import Sealroom
-from sealroom.service.names import validate_name
+from sealroom.service.names import file_stem_for, validate_name
 from sealroom.service.recording import record
 from sealroom.store.database import transaction
 from sealroom.store.models import (
@@ -104,8 +104,14 @@ def register_dataset(
     name: str | None = None,
     classify: Mapping[str, str] | None = None,
     algorithm: Algorithm | None = None,
+    encoding: str | None = None,
 ) -> DatasetView:
-    """Registers FILE (Parquet or CSV) as the next version of dataset NAME."""
+    """Registers FILE (Parquet or CSV) as the next version of dataset NAME.
+
+    ``encoding`` names a CSV's text encoding (utf-8, gbk, gb18030); without it the
+    file is read as UTF-8 (with or without a byte-order mark), else as GB18030.
+    """
+    text_encoding = None if encoding is None else text_encoding_named(encoding)
     name = name or source.stem.lower().replace("_", "-")
     validate_name("dataset", name)
     with room.sessions() as session:
@@ -116,7 +122,7 @@ def register_dataset(
         max_bytes=room.settings.limits.max_dataset_bytes,
         max_rows=room.settings.limits.max_dataset_rows,
     )
-    profile = inspect_table(source, limits)
+    profile = inspect_table(source, limits, text_encoding)
     columns = apply_overrides(classify_table(profile), dict(classify or {}))
     algorithm = algorithm or room.settings.default_algorithm
     context = _key_context(name, version)
@@ -125,7 +131,7 @@ def register_dataset(
     blob_dir = room.settings.blob_dir
     blob_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     sweep_abandoned_uploads(room)
-    blob_name = f"{name}-v{version}-{uuid.uuid4().hex[:12]}.sealed"
+    blob_name = f"{file_stem_for(name)}-v{version}-{uuid.uuid4().hex[:12]}.sealed"
     partial = blob_dir / f"{blob_name}{PARTIAL_MARK}{os.getpid()}"
     try:
         stored, rows = _write_encrypted_parquet(

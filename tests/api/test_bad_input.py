@@ -159,7 +159,10 @@ def test_a_file_name_with_a_path_in_it_is_refused(
         show_dataset(proposed_world.room, "probe")
 
 
-@pytest.mark.parametrize(("name", "status"), [("..%2F..%2Fetc", 404), ("Bad_Name", 400)])
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [("..%2F..%2Fetc", 404), ("Bad_Name", 400), ("客户%E2%80%8B2024", 400), ("客户%E2%80%AE", 400)],
+)
 def test_a_dataset_name_that_is_not_a_name_is_refused(
     proposed_world: World, http: httpx.Client, name: str, status: int
 ) -> None:
@@ -361,3 +364,19 @@ def test_uploads_a_killed_server_left_are_swept_when_a_server_starts(
     (left / "customers.csv").write_text("customer_id\nC1\n")
     assert sweep_uploads(proposed_world.room) == 1
     assert not left.exists()
+
+
+def test_a_gbk_csv_registers_over_http_under_a_chinese_name(
+    proposed_world: World, http: httpx.Client
+) -> None:
+    csv = "客户编号,城市,消费金额\n" + "".join(f"K{i:04d},上海,{i}.5\n" for i in range(20))
+    response = http.post(
+        "/v1/datasets/客户_2024",
+        params={"owner": "acme-cn", "filename": "客户.csv", "encoding": "gbk"},
+        content=csv.encode("gbk"),
+        headers=as_role(proposed_world, "owner", **{"Content-Type": "text/csv"}),
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["name"], body["source_name"], body["row_count"]) == ("客户_2024", "客户.csv", 20)
+    assert [c["name"] for c in body["columns"]] == ["客户编号", "城市", "消费金额"]

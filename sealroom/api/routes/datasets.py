@@ -35,7 +35,8 @@ SUFFIXES = {
     "text/csv": ".csv",
 }
 # A bare file name: no directory part, no leading dot, nothing a shell or path joins.
-FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# Letters and digits of any script (客户.csv), never control, format or bidi characters.
+FILENAME = re.compile(r"[^\W_][\w.-]{0,127}")
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
@@ -48,7 +49,7 @@ UPLOAD_BODY = {
 
 def upload_file_name(filename: str | None, name: str, suffix: str) -> str:
     chosen = filename or f"{name}{suffix}"
-    if not FILENAME.match(chosen) or ".." in chosen:
+    if not FILENAME.fullmatch(chosen) or ".." in chosen:
         raise ConfigError(
             f"file name {chosen!r} is not allowed: give a bare name such as customers.csv, "
             "without directories"
@@ -154,6 +155,9 @@ def add_routes(table: RouteTable) -> None:
         filename: Annotated[str | None, Query(max_length=128)] = None,
         classify: Annotated[list[str] | None, Query(description="COLUMN=LEVEL")] = None,
         algorithm: Literal["aes-256-gcm", "sm4-gcm"] | None = None,
+        encoding: Annotated[
+            str | None, Query(max_length=16, description="A CSV's encoding: utf-8, gbk or gb18030.")
+        ] = None,
     ) -> DatasetInfo:
         """The body is the file itself (not multipart), streamed."""
         validate_name("dataset", name)  # before a byte is stored
@@ -174,6 +178,7 @@ def add_routes(table: RouteTable) -> None:
                 name=name,
                 classify=overrides,
                 algorithm=algorithm,
+                encoding=encoding,
             )
         finally:
             shutil.rmtree(directory, ignore_errors=True)

@@ -41,6 +41,7 @@ QUERIES = {
     "actors.acting_party",
     "actors.party_in_role",
     "names.validate_name",
+    "names.file_stem_for",
     "parties.list_parties",
     "parties.show_party",
     "datasets.list_datasets",

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from kms import CiphertextCorrupted
 from sealroom.config import Limits
-from sealroom.errors import DatasetMalformed, DatasetTooLarge, PermissionDenied
+from sealroom.errors import ConfigError, DatasetMalformed, DatasetTooLarge, PermissionDenied
 from sealroom.service.actors import Actor
 from sealroom.service.context import Sealroom
 from sealroom.service.datasets import (
@@ -24,7 +24,7 @@ from sealroom.service.datasets import (
     verify_dataset,
 )
 from sealroom.store.models import DataKeyRecord, DatasetRecord, DatasetVersionRecord
-from tests.fixtures.tables import write_csv, write_parquet
+from tests.fixtures.tables import write_chinese_csv, write_csv, write_parquet
 
 pytestmark = pytest.mark.integration
 OWNER = Actor("acme-cn", False, None)
@@ -206,3 +206,42 @@ def test_an_upload_killed_midway_leaves_no_dataset_and_no_key(
     assert counts(room)[:3] == before[:3]
     assert sweep_abandoned_uploads(room)
     assert counts(room) == before
+
+
+def test_a_gbk_csv_with_chinese_names_registers_as_it_is(room: Sealroom, tmp_path: Path) -> None:
+    source = write_chinese_csv(tmp_path / "客户.csv", encoding="gbk")
+    view = register_dataset(room, OWNER, source, owner="acme-cn", name="客户_2024")
+    assert (view.name, view.source_encoding) == ("客户_2024", "gb18030")
+    levels = {c.name: c.level for c in view.columns}
+    assert levels["手机号"] == "identifier"
+    # Issued under region codes newer than the holders' births, and still ID numbers.
+    assert levels["身份证号"] == "sensitive_personal"
+    assert levels["姓名"] == "personal"
+    assert levels["消费金额"] == "general"
+    assert show_dataset(room, "客户_2024").row_count == 200
+    verify_dataset(room, "客户_2024")
+    # The blob directory holds only ASCII names, whatever the dataset is called.
+    assert all(p.name.isascii() for p in room.settings.blob_dir.iterdir())
+
+
+@pytest.mark.parametrize("name", ["customers_2024", "客户-华东", "ventes_été"])
+def test_dataset_names_take_underscores_hyphens_and_any_script(
+    room: Sealroom, tmp_path: Path, name: str
+) -> None:
+    view = register_dataset(
+        room, OWNER, write_parquet(tmp_path / "c.parquet"), owner="acme-cn", name=name
+    )
+    assert view.name == name
+
+
+@pytest.mark.parametrize(
+    "name", ["客户\u200b2024", "客户\u202e", "Customers", "../客户", "客户 2024"]
+)
+def test_a_dataset_name_with_hidden_or_path_characters_is_refused(
+    room: Sealroom, tmp_path: Path, name: str
+) -> None:
+    with pytest.raises(ConfigError, match="dataset name"):
+        register_dataset(
+            room, OWNER, write_parquet(tmp_path / "c.parquet"), owner="acme-cn", name=name
+        )
+    assert counts(room) == (0, 0, 0, 0)

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from sealroom.datasets import TableFormat, TableLimits, TextEncoding, inspect_table
+from sealroom.datasets import (
+    TableFormat,
+    TableLimits,
+    TextEncoding,
+    inspect_table,
+    text_encoding_named,
+)
 from sealroom.datasets.errors import (
     BadColumnNames,
     EmptyTable,
@@ -60,7 +66,10 @@ def test_a_file_in_neither_utf8_nor_gbk_is_refused_with_what_to_do(
     with pytest.raises(UnknownEncoding) as caught:
         inspect_table(path, limits)
 
-    assert str(caught.value) == "kunden.csv is neither UTF-8 nor GBK/GB18030: re-save it as UTF-8"
+    assert str(caught.value) == (
+        "kunden.csv is neither UTF-8 nor GBK/GB18030: re-save it as UTF-8, "
+        "or name its encoding (--encoding utf-8|gbk|gb18030)"
+    )
     assert isinstance(caught.value, DatasetMalformed)
 
 
@@ -75,6 +84,35 @@ def test_bytes_that_decode_as_gb18030_but_not_into_chinese_are_not_taken_for_gbk
 
     with pytest.raises(UnknownEncoding, match="neither UTF-8 nor GBK"):
         inspect_table(path, limits)
+
+
+def test_a_named_gbk_encoding_reads_a_file_detection_would_doubt(
+    write_text: WriteText, limits: TableLimits
+) -> None:
+    # GBK also encodes Greek and Cyrillic; only its owner can say this file is GBK.
+    text = "名称,αβγ\n王芳,δεζ\n"
+    path = write_text("mixed.csv", text, encoding="gbk")
+    with pytest.raises(UnknownEncoding, match="neither UTF-8 nor GBK"):
+        inspect_table(path, limits)
+
+    profile = inspect_table(path, limits, text_encoding_named("GBK"))
+
+    assert profile.encoding is TextEncoding.GB18030
+    assert profile.column_names == ["名称", "αβγ"]
+
+
+def test_a_named_encoding_the_file_is_not_in_is_refused_with_what_to_do(
+    write_text: WriteText, limits: TableLimits
+) -> None:
+    path = write_text("customers.csv", CUSTOMERS_GBK, encoding="gbk")
+
+    with pytest.raises(UnknownEncoding, match=r"customers\.csv does not decode as utf-8: check"):
+        inspect_table(path, limits, text_encoding_named("utf8"))
+
+
+def test_an_encoding_sealroom_does_not_read_is_refused_by_name() -> None:
+    with pytest.raises(UnknownEncoding, match="'big5' is not supported: use utf-8, gbk or gb18030"):
+        text_encoding_named("big5")
 
 
 def test_a_utf16_export_is_recognised_by_its_nul_bytes(

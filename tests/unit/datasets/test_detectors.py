@@ -53,10 +53,16 @@ def test_a_resident_id_with_an_impossible_birth_date_is_refused() -> None:
     assert not is_resident_id_cn(resident_id(born="19800230"))
 
 
-def test_a_resident_id_from_an_unknown_region_is_refused_without_crashing() -> None:
-    # python-stdnum raises KeyError, not a validation error, for 620201 (Jiayuguan).
-    assert not is_resident_id_cn(resident_id(region="620201"))
+def test_a_resident_id_is_recognised_whatever_the_age_of_its_region_code() -> None:
+    # 620201 (Jiayuguan) and 110116 (Huairou district, created 2001) postdate a 1980
+    # birth; python-stdnum refuses both, the issuer printed both.
+    assert is_resident_id_cn(resident_id(region="620201"))
+    assert is_resident_id_cn(resident_id(region="110116"))
+
+
+def test_a_resident_id_from_an_unknown_province_is_refused() -> None:
     assert not is_resident_id_cn(resident_id(region="990101"))
+    assert not is_resident_id_cn(resident_id(region="200101"))
 
 
 def test_a_card_number_passing_luhn_is_a_bank_card() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from contracts import Contract, MaskingMethod
 from jobs.errors import SampleRulesMismatch
-from jobs.sample import REDACTED, masked_sample
+from jobs.sample import REDACTED, _guess_provider, masked_sample
 from jobs.sample_drift import DriftAspect, schema_drift
 
 from .conftest import load_example
@@ -259,3 +259,12 @@ def test_an_identifier_copied_into_a_general_column_is_scrubbed_but_shared_categ
     assert mobiles[3] not in kept
     assert REDACTED in kept
     assert names[5] in kept  # a personal value in a general column is the owner's call
+
+
+@pytest.mark.parametrize(
+    ("column", "provider"),
+    [("手机号", "phone_number"), ("联系电话", "phone_number"), ("邮箱", "email"),
+     ("家庭住址", "address"), ("工作单位", "company"), ("城市", "city"), ("客户姓名", "name")],
+)  # fmt: skip
+def test_a_chinese_column_name_fakes_values_of_its_kind(column: str, provider: str) -> None:
+    assert _guess_provider(column) == provider

@@ -59,6 +59,19 @@ def test_a_bad_dataset_name_is_refused_before_anything_runs(tmp_path: Path) -> N
         JobSpec(code=code, inputs={"../etc": data}).validate()
 
 
+def test_a_chinese_dataset_name_is_a_valid_input_but_a_hidden_character_is_not(
+    tmp_path: Path,
+) -> None:
+    code = tmp_path / "job.py"
+    code.write_text("print(1)\n")
+    data = tmp_path / "d.parquet"
+    data.write_bytes(b"PAR1")
+    JobSpec(code=code, inputs={"客户_2024": data}).validate()
+    for name in ("客户\u202e_2024", "客户\u200b", ".客户", "客户 2024", "客户\\2024"):
+        with pytest.raises(InvalidJobSpec, match="is not allowed"):
+            JobSpec(code=code, inputs={name: data}).validate()
+
+
 def test_a_missing_input_file_is_named(tmp_path: Path) -> None:
     code = tmp_path / "job.py"
     code.write_text("print(1)\n")
