@@ -62,11 +62,6 @@ class Settings:
         return self.home / "blobs"
 
     @property
-    def work_dir(self) -> Path:
-        """Where a running job's decrypted inputs live, only for the run's duration."""
-        return self.home / "work"
-
-    @property
     def config_file(self) -> Path:
         return self.home / "config.toml"
 
