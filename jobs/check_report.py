@@ -24,6 +24,8 @@ class CheckName(StrEnum):
     SMALL_GROUPS = "small_groups"
     VERBATIM_VALUES = "verbatim_values"
     VERBATIM_HEADERS = "verbatim_headers"
+    DISGUISED_IDENTIFIERS = "disguised_identifiers"
+    IDENTIFIER_SHAPED = "identifier_shaped"
     ROUNDING = "rounding"
 
 

@@ -37,6 +37,12 @@ from jobs.check_report import (
     SuppressedCell,
 )
 from jobs.errors import OutputUnreadable
+from jobs.identifier_checks import (
+    check_identifier_names,
+    check_identifier_shaped,
+    check_identifier_values,
+    of_check,
+)
 from jobs.output_files import read_output, read_output_text, write_output
 from jobs.output_finding import Finding
 from jobs.sensitive_index import SensitiveValueIndex
@@ -75,14 +81,6 @@ WRONG_TYPE_MSG = (
 SMALL_GROUP_MSG = (
     "{file} column {column} has {cells} count(s) below the minimum group size of {limit} "
     "({rows}): merge small groups or leave them out."
-)
-VERBATIM_MSG = (
-    "{file} column {column} has {cells} cell(s) that repeat a value of an identifier or "
-    "personal column of the inputs ({rows}): outputs may not carry personal values."
-)
-VERBATIM_HEADER_MSG = (
-    "{file} has {count} column name(s) that repeat a value of an identifier or personal "
-    "column of the inputs: name columns after what they hold, not after people."
 )
 NESTED_COLUMN_MSG = (
     "{file} column {column} holds {kind} values, which cannot be checked cell by cell: "
@@ -340,12 +338,8 @@ def _plain_type(data_type: pa.DataType) -> pa.DataType:
 
 
 def check_verbatim_headers(name: str, table: pa.Table, index: SensitiveValueIndex) -> list[Finding]:
-    """A pivoted output can carry personal values in its column names."""
-    hits = [column for column in table.column_names if index.contains(column)]
-    if not hits:
-        return []
-    message = VERBATIM_HEADER_MSG.format(file=name, count=len(hits))
-    return [Finding(CheckName.VERBATIM_HEADERS, message)]
+    """A pivoted output can carry personal values in its column names; a file, in its name."""
+    return check_identifier_names(name, table, index)
 
 
 def check_output_schema(name: str, table: pa.Table, policy: OutputCheckPolicy) -> list[Finding]:
@@ -428,21 +422,8 @@ def check_small_groups(name: str, table: pa.Table, policy: OutputCheckPolicy) ->
 
 
 def check_verbatim_values(name: str, table: pa.Table, index: SensitiveValueIndex) -> list[Finding]:
-    findings: list[Finding] = []
-    if not len(index):
-        return findings
-    for column in table.column_names:
-        if pa.types.is_boolean(table.column(column).type):
-            continue
-        values = table.column(column).to_pylist()
-        rows = [i for i, v in enumerate(values) if v is not None and index.contains(v)]
-        if rows:
-            message = VERBATIM_MSG.format(
-                file=name, column=column, cells=len(rows), rows=_rows_text(rows)
-            )
-            cells = tuple((row, column) for row in rows)
-            findings.append(Finding(CheckName.VERBATIM_VALUES, message, column, cells))
-    return findings
+    """Cells repeating an input's personal values plainly (``jobs.identifier_checks``)."""
+    return of_check(check_identifier_values(name, table, index), CheckName.VERBATIM_VALUES)
 
 
 def check_rounding(name: str, table: pa.Table, policy: OutputCheckPolicy) -> list[Finding]:
@@ -565,7 +546,10 @@ def _check_file(
     to_empty += record(CheckName.OUTPUT_SCHEMA, check_output_schema(name, table, policy))
     to_empty += record(CheckName.SMALL_GROUPS, check_small_groups(name, table, policy))
     as_written = read_output_text(name, data, table)
-    to_empty += record(CheckName.VERBATIM_VALUES, check_verbatim_values(name, as_written, index))
+    values = check_identifier_values(name, as_written, index)
+    to_empty += record(CheckName.VERBATIM_VALUES, of_check(values, CheckName.VERBATIM_VALUES))
+    record(CheckName.DISGUISED_IDENTIFIERS, of_check(values, CheckName.DISGUISED_IDENTIFIERS))
+    record(CheckName.IDENTIFIER_SHAPED, check_identifier_shaped(name, table))
     to_empty += record(CheckName.ROUNDING, check_rounding(name, table, policy))
     report = FileReport(name, digest, len(data), table.num_rows, tuple(passed), tuple(failures))
     if report.outcome is FileOutcome.BLOCKED:
