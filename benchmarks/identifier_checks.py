@@ -108,7 +108,9 @@ def timed(label: str, action: object) -> object:
 
 def check(name: str, table: pa.Table, as_written: pa.Table, index: object) -> None:
     start = time.perf_counter()
-    values = timed("values (verbatim and disguised)", lambda: check_identifier_values(name, as_written, index))  # type: ignore[arg-type]
+    values = timed(
+        "values (verbatim and disguised)", lambda: check_identifier_values(name, as_written, index)
+    )  # type: ignore[arg-type]
     timed("column and file names", lambda: check_identifier_names(name, table, index))  # type: ignore[arg-type]
     shaped = timed("identifier-shaped columns", lambda: check_identifier_shaped(name, table))
     total = time.perf_counter() - start
@@ -129,13 +131,18 @@ def main() -> None:
         lambda: build_sensitive_index(contract, {"customers": people}, key=bytes(range(32))),
     )
     print(f"  {len(index):,} digests")  # type: ignore[arg-type]
-    for label, table in (("honest", honest(args.rows, rng)), ("hostile", hostile(people, args.rows, rng))):
+    for label, table in (
+        ("honest", honest(args.rows, rng)),
+        ("hostile", hostile(people, args.rows, rng)),
+    ):
         sink = io.BytesIO()
         start = time.perf_counter()
         pq.write_table(table, sink)
         pq.read_table(io.BytesIO(sink.getvalue()))
-        print(f"{label} parquet, {args.rows:,} rows x {table.num_columns} columns "
-              f"(pyarrow write+read alone: {time.perf_counter() - start:.2f} s)")
+        print(
+            f"{label} parquet, {args.rows:,} rows x {table.num_columns} columns "
+            f"(pyarrow write+read alone: {time.perf_counter() - start:.2f} s)"
+        )
         check(f"{label}.parquet", table, table, index)
         if label == "honest":
             csv_sink = io.BytesIO()

@@ -99,9 +99,7 @@ def check_identifier_values(
     return findings + disguised
 
 
-def check_identifier_names(
-    name: str, table: pa.Table, index: SensitiveValueIndex
-) -> list[Finding]:
+def check_identifier_names(name: str, table: pa.Table, index: SensitiveValueIndex) -> list[Finding]:
     """Column names (a pivot can carry personal values in them) and the file's name."""
     findings: list[Finding] = []
     if not len(index):

@@ -1,8 +1,8 @@
 """The forms an identifier is compared in, so that a disguised copy still matches.
 
-Approved code can write a mobile number as ``０１８７…`` (full width), with
+Approved code can write a mobile number as full-width digits, with
 zero-width spaces between its digits, reversed, behind a leading zero, in
-base64, hex or URL encoding, as ``mobile + 0.5`` or as ``5 × mobile``. Both
+base64, hex or URL encoding, as ``mobile + 0.5`` or as ``5 * mobile``. Both
 sides are reduced to the same keys: the index stores the keys of every input
 value (``index_keys``), an output cell is expanded into every key it could
 stand for (``text_candidates``, ``number_candidates``), and a cell matches when
@@ -56,7 +56,7 @@ MIN_LENGTH = 2
 MIN_DIGITS = 7
 #: Offsets and factors are tried only towards identifiers of at least this many digits.
 LONG_DIGITS = 10
-#: ``k`` in 2..MAX_FACTOR: ``5 × mobile`` and ``mobile / 4`` match, ``101 × mobile`` does not.
+#: ``k`` in 2..MAX_FACTOR: ``5 * mobile`` and ``mobile / 3`` match, ``101 * mobile`` does not.
 MAX_FACTOR = 100
 #: base64 inside hex inside base64 is decoded; a fourth layer is not.
 MAX_DECODE_DEPTH = 3
@@ -70,7 +70,7 @@ _INVISIBLE = (
     r"[\p{Cf}\x{034F}\x{115F}\x{1160}\x{17B4}\x{17B5}\x{180B}-\x{180E}\x{3164}"
     r"\x{FE00}-\x{FE0F}\x{FFA0}\x{E0100}-\x{E01EF}]"
 )
-_TOKEN_SEPARATORS = r"[\s,;:|/\\()\[\]{}<>\"'`=_#*&!?]+"
+_TOKEN_SEPARATORS = r"[\s,;:|/\\()\[\]{}<>\"'`=_#*&!?]+"  # noqa: S105 (not a password)
 _FINE_SEPARATORS = r"[^\p{L}\p{N}+/=%]+"
 _NOT_LETTER_OR_DIGIT = r"[^\p{L}\p{N}]+"
 _NOT_DIGIT = r"[^0-9]+"
@@ -155,8 +155,15 @@ def digit_keys(canonical: pa.Array) -> pa.Array:
     return _long_enough(pc.utf8_ltrim(_digits(canonical), characters="0"))
 
 
-def reversed_digit_keys(canonical: pa.Array) -> pa.Array:
-    return _long_enough(pc.utf8_ltrim(pc.utf8_reverse(_digits(canonical)), characters="0"))
+def reversed_digit_keys(canonical: pa.Array, number_lengths: Iterable[int] = ()) -> pa.Array:
+    """The digits reversed, leading zeros stripped, and also right-padded with zeros to
+    each of ``number_lengths``: ``13800138000`` reversed and written as a number is
+    ``83100831``, its trailing zeros gone with the leading ones."""
+    reversed_keys = pc.utf8_ltrim(pc.utf8_reverse(_digits(canonical)), characters="0")
+    padded = [reversed_keys]
+    for width in sorted(set(number_lengths)):
+        padded.append(pc.utf8_rpad(reversed_keys, width=width, padding="0"))
+    return _long_enough(pa.concat_arrays([p.cast(pa.string()) for p in padded]))
 
 
 def national_digit_keys(keys: pa.Array) -> pa.Array:
@@ -178,8 +185,7 @@ def _long_enough(keys: pa.Array) -> pa.Array:
 @dataclass(frozen=True)
 class IndexKeys:
     keys: pa.Array  # every key, flat, no nulls
-    digit_lengths: frozenset[int]  # lengths of the digit keys, reversed ones included
-    number_lengths: frozenset[int]  # lengths of the numbers as written (forward keys)
+    number_lengths: frozenset[int]  # lengths of the digit keys
 
 
 def index_keys(texts: pa.Array) -> IndexKeys:
@@ -188,11 +194,12 @@ def index_keys(texts: pa.Array) -> IndexKeys:
     forward = digit_keys(canonical)
     national = national_digit_keys(forward)
     numbers = [forward, national]
-    reversals = [reversed_digit_keys(canonical), reversed_digit_keys(national)]
-    parts = [canonical, squeezed(canonical), *numbers, *reversals]
+    # Reversed digits are not indexed: the output's digits are reversed instead, so the
+    # index holds no short keys (a mobile ending in 000, reversed) that honest totals hit.
+    parts = [canonical, squeezed(canonical), *numbers]
     keys = pa.concat_arrays([p.cast(pa.string()) for p in parts]).drop_null()
     keys = pc.filter(keys, pc.greater_equal(pc.utf8_length(keys), MIN_LENGTH))
-    return IndexKeys(keys, _lengths([*numbers, *reversals]), _lengths(numbers))
+    return IndexKeys(keys, _lengths(numbers))
 
 
 def _lengths(arrays: Sequence[pa.Array]) -> frozenset[int]:
@@ -206,9 +213,10 @@ def _lengths(arrays: Sequence[pa.Array]) -> frozenset[int]:
 
 
 def text_candidates(
-    texts: pa.Array, long_ranges: Sequence[tuple[int, int]], depth: int = MAX_DECODE_DEPTH
+    texts: pa.Array, lengths: frozenset[int], depth: int = MAX_DECODE_DEPTH
 ) -> Candidates:
-    """Every key the (non-null) ``texts`` could stand for."""
+    """Every key the (non-null) ``texts`` could stand for; ``lengths`` are the digit
+    counts of the index's numbers."""
     positions = _positions(range(len(texts)))
     visible = visible_text(texts)
     pieces_list = [visible]
@@ -227,19 +235,25 @@ def text_candidates(
         Candidates.of(forward, piece_parents, disguised=False),
         Candidates.of(national_digit_keys(forward), piece_parents, disguised=False),
         Candidates.of(squeezed(canonical[: len(texts)]), positions, disguised=True),
-        Candidates.of(reversed_digit_keys(canonical), piece_parents, disguised=True),
-        _numbers_in_text(canonical, piece_parents, long_ranges),
+        _reversed(canonical, piece_parents, lengths),
+        _numbers_in_text(canonical, piece_parents, lengths),
     ]
     if depth > 0:
-        found.append(_decoded_candidates(pieces, piece_parents, long_ranges, depth - 1))
+        found.append(_decoded_candidates(pieces, piece_parents, lengths, depth - 1))
     return concat(found)
 
 
+def _reversed(canonical: pa.Array, parents: Positions, number_lengths: Iterable[int]) -> Candidates:
+    keys = reversed_digit_keys(canonical, number_lengths)
+    copies = len(keys) // max(len(canonical), 1)
+    return Candidates.of(keys, np.tile(parents, copies), disguised=True)
+
+
 def _numbers_in_text(
-    canonical: pa.Array, parents: Positions, long_ranges: Sequence[tuple[int, int]]
+    canonical: pa.Array, parents: Positions, lengths: frozenset[int]
 ) -> Candidates:
     """Offsets and factors of the pieces that are plain numbers (``13800138000.5``)."""
-    if not long_ranges:
+    if not long_ranges_of(lengths):
         return Candidates.empty()
     integer = pc.fill_null(pc.match_substring_regex(canonical, _PLAIN_INTEGER), False)
     decimal = pc.fill_null(pc.match_substring_regex(canonical, _PLAIN_DECIMAL), False)
@@ -253,11 +267,11 @@ def _numbers_in_text(
         ints = pc.fill_null(as_int, 0).to_numpy()
         rows = parents[integer.to_numpy(zero_copy_only=False)]
         # Texts of digits already gave their digit keys; only the factors are new here.
-        found.append(number_candidates(ints, long_ranges, rows, lengths=()))
+        found.append(_factors_only(ints, lengths, rows))
     if pc.any(decimal).as_py():
         decimals = pc.filter(canonical, decimal)
         rows = parents[decimal.to_numpy(zero_copy_only=False)]
-        found.append(number_candidates(decimals.cast(pa.float64()).to_numpy(), long_ranges, rows))
+        found.append(number_candidates(decimals.cast(pa.float64()).to_numpy(), lengths, rows))
     # An integer part too long for a float (an ID number ``.5``) keeps its digits.
     longer = pc.fill_null(pc.match_substring_regex(canonical, _LONG_DECIMAL), False)
     if pc.any(longer).as_py():
@@ -267,8 +281,16 @@ def _numbers_in_text(
     return concat(found)
 
 
+def _factors_only(
+    ints: npt.NDArray[np.uint64], lengths: frozenset[int], rows: Positions
+) -> Candidates:
+    long_ranges = long_ranges_of(lengths)
+    bases = _in_ranges(ints, rows, _factor_ranges(long_ranges))
+    return _integer_keys(*_divided(*bases, long_ranges), disguised=True)
+
+
 def _decoded_candidates(
-    pieces: pa.Array, parents: Positions, long_ranges: Sequence[tuple[int, int]], depth: int
+    pieces: pa.Array, parents: Positions, lengths: frozenset[int], depth: int
 ) -> Candidates:
     looks = pc.fill_null(pc.match_substring_regex(pieces, _LOOKS_ENCODED), False)
     hexed_digits = pc.fill_null(pc.match_substring_regex(pieces, r"^(?:3[0-9]){4,}$"), False)
@@ -285,7 +307,7 @@ def _decoded_candidates(
             decoded_rows.append(row)
     if not decoded:
         return Candidates.empty()
-    inner = text_candidates(pa.array(decoded, pa.string()), long_ranges, depth)
+    inner = text_candidates(pa.array(decoded, pa.string()), lengths, depth)
     return Candidates(
         inner.keys, _positions(decoded_rows)[inner.parents], np.ones(len(inner), dtype=np.bool_)
     )
@@ -335,16 +357,20 @@ def _valid_url(text: str) -> bool:
 
 def number_candidates(
     values: npt.NDArray[Any],
-    long_ranges: Sequence[tuple[int, int]],
+    lengths: frozenset[int],
     parents: Positions | None = None,
-    lengths: Iterable[int] | None = None,
+    *,
+    plain: bool = True,
 ) -> Candidates:
-    """Keys a numeric array could stand for: itself (whole numbers), and towards the long
-    identifier ranges its floor and ceiling and its quotients and multiples by 2..MAX_FACTOR.
+    """Keys a numeric array could stand for: itself and its digits reversed (whole
+    numbers), and towards the long identifier ranges its floor and ceiling and its
+    quotients and multiples by 2..MAX_FACTOR.
 
-    ``lengths``, when given, are the digit counts the index holds: numbers of other
-    lengths are not turned into text at all, which keeps an honest column of totals cheap.
+    ``lengths`` are the digit counts of the index's numbers: numbers that cannot reach
+    one are not turned into text at all, which keeps an honest column of totals cheap.
+    ``plain=False`` leaves out the number itself (its text already gave it).
     """
+    long_ranges = long_ranges_of(lengths)
     rows = _positions(range(len(values))) if parents is None else parents
     if values.dtype.kind in "iu":
         if values.dtype == np.uint64:
@@ -366,20 +392,38 @@ def number_candidates(
             np.concatenate([np.floor(fractional), np.ceil(fractional)]).astype(np.uint64),
             np.concatenate([fraction_rows, fraction_rows]),
         )
-    plain = _integer_keys(*_of_lengths(whole, whole_rows, lengths), disguised=False)
+    as_is = _integer_keys(*_of_lengths(whole, whole_rows, lengths), disguised=False)
+    found = [as_is if plain else Candidates.empty(), _reversed_numbers(whole, whole_rows, lengths)]
     if not long_ranges:
-        return plain
+        return concat(found)
     near = _in_ranges(*offsets, long_ranges)
     bases = np.concatenate([whole, offsets[0]]), np.concatenate([whole_rows, offsets[1]])
     divisible = _in_ranges(*bases, _factor_ranges(long_ranges))
     return concat(
         [
-            plain,
+            *found,
             _integer_keys(*near, disguised=True),
             _integer_keys(*_divided(*divisible, long_ranges), disguised=True),
             _integer_keys(*_multiplied(*fractions, long_ranges), disguised=True),
         ]
     )
+
+
+def _reversed_numbers(
+    whole: npt.NDArray[np.uint64], rows: Positions, lengths: frozenset[int]
+) -> Candidates:
+    """A reversed identifier written as a number: as long as the identifier, or shorter
+    by the zeros it ended in; never longer."""
+    if not lengths:
+        return Candidates.empty()
+    reach = [(10 ** (MIN_DIGITS - 1), 10 ** max(lengths))]
+    values, value_rows = _in_ranges(whole, rows, reach)
+    if not len(values):
+        return Candidates.empty()
+    texts = pa.array(values, pa.uint64()).cast(pa.string())
+    keys = reversed_digit_keys(texts, lengths)
+    copies = len(keys) // len(texts)
+    return Candidates.of(keys, np.tile(value_rows, copies), disguised=True)
 
 
 def long_ranges_of(lengths: Iterable[int]) -> tuple[tuple[int, int], ...]:
@@ -405,11 +449,8 @@ def _in_ranges(
 
 
 def _of_lengths(
-    values: npt.NDArray[np.uint64], rows: Positions, lengths: Iterable[int] | None
+    values: npt.NDArray[np.uint64], rows: Positions, lengths: Iterable[int]
 ) -> tuple[npt.NDArray[np.uint64], Positions]:
-    if lengths is None:
-        keep = values >= np.uint64(10 ** (MIN_DIGITS - 1))
-        return values[keep], rows[keep]
     return _in_ranges(values, rows, [(10 ** (n - 1), 10**n) for n in set(lengths) if n >= 1])
 
 
@@ -501,9 +542,7 @@ class ColumnCandidates:
 
 
 def column_candidates(
-    column: pa.Array | pa.ChunkedArray,
-    long_ranges: Sequence[tuple[int, int]],
-    lengths: Iterable[int] | None = None,
+    column: pa.Array | pa.ChunkedArray, lengths: frozenset[int]
 ) -> ColumnCandidates:
     """Every key the cells of ``column`` could stand for; each distinct value expanded once."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
@@ -519,27 +558,26 @@ def column_candidates(
     if pa.types.is_decimal(data_type):
         present = _decimal_as_number(present)
     if pa.types.is_integer(present.type) or pa.types.is_floating(present.type):
-        return _numeric_column(present.to_numpy(), rows, long_ranges, lengths)
+        return _numeric_column(present.to_numpy(), rows, lengths)
     if pa.types.is_dictionary(present.type):
         present = present.cast(present.type.value_type)
     if not (pa.types.is_string(present.type) or pa.types.is_large_string(present.type)):
         present = present.cast(pa.string())  # dates and times, as ISO text
     as_number = _plain_numbers(present)
     if as_number is not None:
-        return _numeric_column(as_number, rows, long_ranges, lengths)
+        return _numeric_column(as_number, rows, lengths)
     encoded = pc.dictionary_encode(present)
-    candidates = text_candidates(encoded.dictionary, long_ranges)
+    candidates = text_candidates(encoded.dictionary, lengths)
     return ColumnCandidates(candidates, rows, encoded.indices.to_numpy().astype(np.int64))
 
 
 def _numeric_column(
     values: npt.NDArray[Any],
     rows: Positions,
-    long_ranges: Sequence[tuple[int, int]],
-    lengths: Iterable[int] | None,
+    lengths: frozenset[int],
 ) -> ColumnCandidates:
     distinct, value_of_row = np.unique(values, return_inverse=True)
-    candidates = number_candidates(distinct, long_ranges, lengths=lengths)
+    candidates = number_candidates(distinct, lengths)
     return ColumnCandidates(candidates, rows, value_of_row.astype(np.int64).ravel())
 
 

@@ -38,7 +38,6 @@ from jobs.identifier_normalise import (
     ColumnCandidates,
     column_candidates,
     index_keys,
-    long_ranges_of,
     sorted_unique,
 )
 
@@ -86,8 +85,7 @@ class SensitiveValueIndex:
     key: bytes
     digests: npt.NDArray[np.uint64]  # sorted, unique
     columns: tuple[str, ...]  # ``dataset.column`` refs the values came from
-    digit_lengths: frozenset[int] = frozenset()  # how many digits the digit keys have
-    number_lengths: frozenset[int] = frozenset()  # the same, of numbers as written
+    number_lengths: frozenset[int] = frozenset()  # how many digits the indexed numbers have
 
     def hash_keys(self, keys: pa.Array) -> npt.NDArray[np.uint64]:
         return _hash(self.key, keys)
@@ -112,9 +110,7 @@ class SensitiveValueIndex:
         """The rows of ``column`` (an output column) whose cells carry an indexed value."""
         if not len(self.digests):
             return CellMatches(np.zeros(0, np.int64), np.zeros(0, np.int64))
-        expanded = column_candidates(
-            column, long_ranges_of(self.number_lengths), self.digit_lengths
-        )
+        expanded = column_candidates(column, self.number_lengths)
         return _matches(self, expanded)
 
     def contains(self, value: object) -> bool:
@@ -157,7 +153,6 @@ def build_sensitive_index(
         raise ValueError("the index key must be at least 16 random bytes")
     limit = contract.output.min_group_size if min_group_size is None else min_group_size
     digests: list[npt.NDArray[np.uint64]] = [np.zeros(0, dtype=np.uint64)]
-    digit_lengths: set[int] = set()
     number_lengths: set[int] = set()
     columns: list[str] = []
     for dataset_name, table in inputs.items():
@@ -169,18 +164,15 @@ def build_sensitive_index(
                 continue
             columns.append(f"{dataset_name}.{name}")
             found = index_keys(_as_text(_rare_values(table.column(name), limit)))
-            digit_lengths.update(found.digit_lengths)
             number_lengths.update(found.number_lengths)
             digests.append(_hash(key, found.keys))
     packed = sorted_unique(np.concatenate(digests))
-    return SensitiveValueIndex(
-        key, packed, tuple(columns), frozenset(digit_lengths), frozenset(number_lengths)
-    )
+    return SensitiveValueIndex(key, packed, tuple(columns), frozenset(number_lengths))
 
 
 def _siphash_key(key: bytes) -> str:
-    derived = hashlib.blake2b(key, digest_size=_SIPHASH_KEY_CHARS, person=b"sealroom-index").digest()
-    return "".join(chr(byte & 0x7F) for byte in derived)
+    derived = hashlib.blake2b(key, digest_size=_SIPHASH_KEY_CHARS, person=b"sealroom-index")
+    return "".join(chr(byte & 0x7F) for byte in derived.digest())
 
 
 def _hash(key: bytes, keys: pa.Array) -> npt.NDArray[np.uint64]:
