@@ -87,6 +87,7 @@ _LONG_DECIMAL = r"^[+-]?[0-9]{16,}\.[0-9]+$"
 _ALL_DIGITS = re.compile(r"[0-9]+")
 _HEX_DIGITS = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
+_SMALLEST_KEY = 10 ** (MIN_DIGITS - 1)
 _POWERS_OF_TEN = np.array([10**n for n in range(MAX_DIGITS + 1)], dtype=np.uint64)
 
 Positions = npt.NDArray[np.int64]
@@ -371,22 +372,29 @@ def number_candidates(
     ``plain=False`` leaves out the number itself (its text already gave it).
     """
     long_ranges = long_ranges_of(lengths)
-    rows = _positions(range(len(values))) if parents is None else parents
+    rows = np.arange(len(values), dtype=np.int64) if parents is None else parents
+    # Every key has at least MIN_DIGITS digits and every transform shrinks a number by at
+    # most MAX_FACTOR towards a long identifier: smaller numbers (most honest ones) go now.
     if values.dtype.kind in "iu":
         if values.dtype == np.uint64:
             magnitudes = values.astype(np.uint64, copy=False)
         else:
             magnitudes = np.abs(values.astype(np.int64, copy=False)).astype(np.uint64)
-        whole, whole_rows = magnitudes, rows
+        reach = magnitudes >= np.uint64(_SMALLEST_KEY)
+        whole, whole_rows = magnitudes[reach], rows[reach]
         offsets = np.zeros(0, dtype=np.uint64), _positions([])
         fractions: tuple[npt.NDArray[np.float64], Positions] = (np.zeros(0), _positions([]))
     else:
         floats = np.abs(values.astype(np.float64, copy=False))
-        finite = np.isfinite(floats) & (floats < float(_POWERS_OF_TEN[-1]))
+        finite = (floats >= _SMALLEST_KEY) & (floats < float(_POWERS_OF_TEN[-1]))
         floats, rows = floats[finite], rows[finite]
         integral = np.floor(floats) == floats
         whole, whole_rows = floats[integral].astype(np.uint64), rows[integral]
         fractional, fraction_rows = floats[~integral], rows[~integral]
+        # A fraction matters only towards a long identifier: offsets, quotients, multiples.
+        lowest = min((low for low, _ in long_ranges), default=float("inf")) / MAX_FACTOR
+        near_long = fractional >= lowest
+        fractional, fraction_rows = fractional[near_long], fraction_rows[near_long]
         fractions = (fractional, fraction_rows)
         offsets = (
             np.concatenate([np.floor(fractional), np.ceil(fractional)]).astype(np.uint64),
@@ -481,15 +489,15 @@ def _multiplied(
     and among a million 11-digit mobiles some cents figure would match by chance."""
     products: list[npt.NDArray[np.uint64]] = []
     product_rows: list[Positions] = []
+    low = min(r[0] for r in long_ranges)
+    high = max(r[1] for r in long_ranges)
+    candidates = (fractions >= low / MAX_FACTOR) & (fractions < high / 2)
+    fractions, rows = fractions[candidates], rows[candidates]
     cents = fractions * 100
     not_money = np.abs(cents - np.rint(cents)) > np.maximum(1e-6, cents * 1e-13)
     fractions, rows = fractions[not_money], rows[not_money]
     if not len(fractions):
         return np.zeros(0, dtype=np.uint64), _positions([])
-    low = min(r[0] for r in long_ranges)
-    high = max(r[1] for r in long_ranges)
-    candidates = (fractions >= low / MAX_FACTOR) & (fractions < high / 2)
-    fractions, rows = fractions[candidates], rows[candidates]
     for k in range(2, MAX_FACTOR + 1):
         scaled = fractions * k
         nearest = np.rint(scaled)
@@ -522,6 +530,8 @@ def sorted_unique(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
 
 
 def _positions(values: Iterable[int]) -> Positions:
+    if isinstance(values, range):
+        return np.arange(values.start, values.stop, values.step, dtype=np.int64)
     return np.fromiter(values, dtype=np.int64)
 
 
@@ -534,10 +544,12 @@ class ColumnCandidates:
 
     candidates: Candidates  # parents are positions among the distinct values
     rows: Positions  # the rows that hold a value (nulls left out)
-    value_of_row: Positions  # for each of ``rows``, the position of its value
+    value_of_row: Positions | None  # for each of ``rows``, its value; None: one per row
 
     def rows_of(self, values: Positions) -> Positions:
         """The rows holding any of the distinct ``values``."""
+        if self.value_of_row is None:
+            return self.rows[values]
         return self.rows[np.isin(self.value_of_row, values)]
 
 
@@ -558,27 +570,20 @@ def column_candidates(
     if pa.types.is_decimal(data_type):
         present = _decimal_as_number(present)
     if pa.types.is_integer(present.type) or pa.types.is_floating(present.type):
-        return _numeric_column(present.to_numpy(), rows, lengths)
+        # Numbers are screened in one pass each; a sort for distinct values costs more.
+        return ColumnCandidates(number_candidates(present.to_numpy(), lengths), rows, None)
     if pa.types.is_dictionary(present.type):
         present = present.cast(present.type.value_type)
     if not (pa.types.is_string(present.type) or pa.types.is_large_string(present.type)):
         present = present.cast(pa.string())  # dates and times, as ISO text
-    as_number = _plain_numbers(present)
-    if as_number is not None:
-        return _numeric_column(as_number, rows, lengths)
     encoded = pc.dictionary_encode(present)
-    candidates = text_candidates(encoded.dictionary, lengths)
+    distinct = encoded.dictionary
+    as_number = _plain_numbers(distinct)
+    if as_number is not None:
+        candidates = number_candidates(as_number, lengths)
+    else:
+        candidates = text_candidates(distinct, lengths)
     return ColumnCandidates(candidates, rows, encoded.indices.to_numpy().astype(np.int64))
-
-
-def _numeric_column(
-    values: npt.NDArray[Any],
-    rows: Positions,
-    lengths: frozenset[int],
-) -> ColumnCandidates:
-    distinct, value_of_row = np.unique(values, return_inverse=True)
-    candidates = number_candidates(distinct, lengths)
-    return ColumnCandidates(candidates, rows, value_of_row.astype(np.int64).ravel())
 
 
 def _decimal_as_number(values: pa.Array) -> pa.Array:
