@@ -146,8 +146,8 @@ def check_identifier_shaped(name: str, table: pa.Table) -> list[Finding]:
 def _whole_numbers(
     column: pa.ChunkedArray,
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-    """The column's non-null values as whole numbers (fraction and sign dropped), with
-    their rows; text counts when it is digits (``+86``, spaces, hyphens and a final X
+    """The column's whole non-null values (sign dropped), with their rows; text counts
+    when it is digits (``+86``, spaces, hyphens and a final X
     of an ID number aside)."""
     array = column.combine_chunks()
     data_type = array.type
@@ -166,9 +166,10 @@ def _whole_numbers(
             return values, rows
         return np.abs(values.astype(np.int64)).astype(np.uint64), rows
     if pa.types.is_floating(present.type):
+        # Only whole floats: a total of 15 012 345 678.37 yuan is money, not a mobile.
         floats = np.abs(present.to_numpy().astype(np.float64))
-        finite = np.isfinite(floats) & (floats < 2.0**64)
-        return np.floor(floats[finite]).astype(np.uint64), rows[finite]
+        whole = np.isfinite(floats) & (floats < 2.0**64) & (np.floor(floats) == floats)
+        return floats[whole].astype(np.uint64), rows[whole]
     if pa.types.is_string(present.type) or pa.types.is_large_string(present.type):
         if not len(present) or pc.max(pc.utf8_length(present)).as_py() < _MOBILE_DIGITS:
             return none
