@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from jobs.check_report import CheckName
-from jobs.identifier_normalise import sorted_unique, visible_text
+from jobs.identifier_normalise import Arrow, sorted_unique, visible_text
 from jobs.output_finding import Finding
 from jobs.sensitive_index import SensitiveValueIndex
 
@@ -144,7 +144,7 @@ def check_identifier_shaped(name: str, table: pa.Table) -> list[Finding]:
 
 
 def _whole_numbers(
-    column: pa.ChunkedArray,
+    column: Arrow,
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
     """The column's whole non-null values (sign dropped), with their rows; text counts
     when it is digits (``+86``, spaces, hyphens and a final X
@@ -186,7 +186,7 @@ def _whole_numbers(
 
 
 def _digit_texts(
-    texts: pa.Array,
+    texts: Arrow,
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
     """The texts that are phone, ID or card digits, as numbers, and their positions."""
     texts = pc.replace_substring_regex(visible_text(texts), r"[\s\-+()]", "")

@@ -88,6 +88,10 @@ _ALL_DIGITS = re.compile(r"[0-9]+")
 _HEX_DIGITS = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
 _SMALLEST_KEY = 10 ** (MIN_DIGITS - 1)
+# pyarrow's stubs type each compute kernel per concrete array class; these functions
+# take string, numeric and dictionary arrays alike, so arrays are typed loosely here.
+Arrow = Any
+
 _POWERS_OF_TEN = np.array([10**n for n in range(MAX_DIGITS + 1)], dtype=np.uint64)
 
 Positions = npt.NDArray[np.int64]
@@ -97,7 +101,7 @@ Positions = npt.NDArray[np.int64]
 class Candidates:
     """Keys an array of cells could stand for, each with the cell it came from."""
 
-    keys: pa.Array  # strings
+    keys: Arrow  # strings
     parents: Positions  # position of the cell in the array that was expanded
     disguised: npt.NDArray[np.bool_]  # reached only through a disguise
 
@@ -106,7 +110,7 @@ class Candidates:
         return cls(pa.array([], pa.string()), _positions([]), np.zeros(0, dtype=np.bool_))
 
     @classmethod
-    def of(cls, keys: pa.Array, parents: Positions, *, disguised: bool) -> Candidates:
+    def of(cls, keys: Arrow, parents: Positions, *, disguised: bool) -> Candidates:
         """``keys`` without nulls and too-short keys (they would match anything)."""
         keep = pc.fill_null(pc.greater_equal(pc.utf8_length(keys), MIN_LENGTH), False)
         mask = keep.to_numpy(zero_copy_only=False)
@@ -134,7 +138,7 @@ def concat(parts: Sequence[Candidates]) -> Candidates:
 # The canonical forms, on arrays of strings.
 
 
-def visible_text(texts: pa.Array) -> pa.Array:
+def visible_text(texts: Arrow) -> Arrow:
     """NFKC, invisible characters removed, trimmed; case kept (base64 needs it)."""
     if len(texts) and not pc.all(pc.string_is_ascii(texts)).as_py():
         texts = pc.utf8_normalize(texts, "NFKC")
@@ -142,21 +146,21 @@ def visible_text(texts: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(texts)
 
 
-def canonical_text(texts: pa.Array) -> pa.Array:
+def canonical_text(texts: Arrow) -> Arrow:
     return pc.utf8_lower(visible_text(texts))
 
 
-def squeezed(canonical: pa.Array) -> pa.Array:
+def squeezed(canonical: Arrow) -> Arrow:
     """Letters and digits only: separators between the characters of a name fall away."""
     return pc.replace_substring_regex(canonical, _NOT_LETTER_OR_DIGIT, "")
 
 
-def digit_keys(canonical: pa.Array) -> pa.Array:
+def digit_keys(canonical: Arrow) -> Arrow:
     """The digits of each text with leading zeros stripped; null when fewer than MIN_DIGITS."""
     return _long_enough(pc.utf8_ltrim(_digits(canonical), characters="0"))
 
 
-def reversed_digit_keys(canonical: pa.Array, number_lengths: Iterable[int] = ()) -> pa.Array:
+def reversed_digit_keys(canonical: Arrow, number_lengths: Iterable[int] = ()) -> Arrow:
     """The digits reversed, leading zeros stripped, and also right-padded with zeros to
     each of ``number_lengths``: ``13800138000`` reversed and written as a number is
     ``83100831``, its trailing zeros gone with the leading ones."""
@@ -167,29 +171,29 @@ def reversed_digit_keys(canonical: pa.Array, number_lengths: Iterable[int] = ())
     return _long_enough(pa.concat_arrays([p.cast(pa.string()) for p in padded]))
 
 
-def national_digit_keys(keys: pa.Array) -> pa.Array:
+def national_digit_keys(keys: Arrow) -> Arrow:
     """``86`` + 11 digits without the country prefix; null for other keys."""
     prefixed = pc.fill_null(pc.match_substring_regex(keys, _COUNTRY_PREFIXED), False)
     national = pc.utf8_slice_codeunits(keys, start=-_NATIONAL_DIGITS)
     return pc.if_else(prefixed, national, pa.scalar(None, pa.string()))
 
 
-def _digits(texts: pa.Array) -> pa.Array:
+def _digits(texts: Arrow) -> Arrow:
     return pc.replace_substring_regex(texts, _NOT_DIGIT, "")
 
 
-def _long_enough(keys: pa.Array) -> pa.Array:
+def _long_enough(keys: Arrow) -> Arrow:
     short = pc.less(pc.utf8_length(keys), MIN_DIGITS)
     return pc.if_else(short, pa.scalar(None, pa.string()), keys)
 
 
 @dataclass(frozen=True)
 class IndexKeys:
-    keys: pa.Array  # every key, flat, no nulls
+    keys: Arrow  # every key, flat, no nulls
     number_lengths: frozenset[int]  # lengths of the digit keys
 
 
-def index_keys(texts: pa.Array) -> IndexKeys:
+def index_keys(texts: Arrow) -> IndexKeys:
     """Every key an input value is indexed under."""
     canonical = canonical_text(texts)
     forward = digit_keys(canonical)
@@ -203,7 +207,7 @@ def index_keys(texts: pa.Array) -> IndexKeys:
     return IndexKeys(keys, _lengths(numbers))
 
 
-def _lengths(arrays: Sequence[pa.Array]) -> frozenset[int]:
+def _lengths(arrays: Sequence[Arrow]) -> frozenset[int]:
     found: set[int] = set()
     for keys in arrays:
         found.update(v for v in pc.unique(pc.utf8_length(keys)).to_pylist() if v is not None)
@@ -214,7 +218,7 @@ def _lengths(arrays: Sequence[pa.Array]) -> frozenset[int]:
 
 
 def text_candidates(
-    texts: pa.Array, lengths: frozenset[int], depth: int = MAX_DECODE_DEPTH
+    texts: Arrow, lengths: frozenset[int], depth: int = MAX_DECODE_DEPTH
 ) -> Candidates:
     """Every key the (non-null) ``texts`` could stand for; ``lengths`` are the digit
     counts of the index's numbers."""
@@ -244,15 +248,13 @@ def text_candidates(
     return concat(found)
 
 
-def _reversed(canonical: pa.Array, parents: Positions, number_lengths: Iterable[int]) -> Candidates:
+def _reversed(canonical: Arrow, parents: Positions, number_lengths: Iterable[int]) -> Candidates:
     keys = reversed_digit_keys(canonical, number_lengths)
     copies = len(keys) // max(len(canonical), 1)
     return Candidates.of(keys, np.tile(parents, copies), disguised=True)
 
 
-def _numbers_in_text(
-    canonical: pa.Array, parents: Positions, lengths: frozenset[int]
-) -> Candidates:
+def _numbers_in_text(canonical: Arrow, parents: Positions, lengths: frozenset[int]) -> Candidates:
     """Offsets and factors of the pieces that are plain numbers (``13800138000.5``)."""
     if not long_ranges_of(lengths):
         return Candidates.empty()
@@ -291,7 +293,7 @@ def _factors_only(
 
 
 def _decoded_candidates(
-    pieces: pa.Array, parents: Positions, lengths: frozenset[int], depth: int
+    pieces: Arrow, parents: Positions, lengths: frozenset[int], depth: int
 ) -> Candidates:
     looks = pc.fill_null(pc.match_substring_regex(pieces, _LOOKS_ENCODED), False)
     hexed_digits = pc.fill_null(pc.match_substring_regex(pieces, r"^(?:3[0-9]){4,}$"), False)
@@ -553,11 +555,9 @@ class ColumnCandidates:
         return self.rows[np.isin(self.value_of_row, values)]
 
 
-def column_candidates(
-    column: pa.Array | pa.ChunkedArray, lengths: frozenset[int]
-) -> ColumnCandidates:
+def column_candidates(column: Arrow, lengths: frozenset[int]) -> ColumnCandidates:
     """Every key the cells of ``column`` could stand for; each distinct value expanded once."""
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    array = column.combine_chunks() if isinstance(column, Arrow) else column
     data_type = array.type
     empty = ColumnCandidates(Candidates.empty(), _positions([]), _positions([]))
     if pa.types.is_null(data_type) or pa.types.is_boolean(data_type):
@@ -586,14 +586,14 @@ def column_candidates(
     return ColumnCandidates(candidates, rows, encoded.indices.to_numpy().astype(np.int64))
 
 
-def _decimal_as_number(values: pa.Array) -> pa.Array:
+def _decimal_as_number(values: Arrow) -> Arrow:
     # Whole decimals of up to 18 digits are exact as int64; others are compared as floats.
     if values.type.scale == 0 and values.type.precision <= 18:
         return values.cast(pa.int64())
     return values.cast(pa.float64())
 
 
-def _plain_numbers(texts: pa.Array) -> npt.NDArray[Any] | None:
+def _plain_numbers(texts: Arrow) -> npt.NDArray[Any] | None:
     """A text column of plain numbers (a CSV read as text), as numbers; else ``None``.
 
     Reading them as numbers keeps a million-row CSV column cheap. Digits that spell hex

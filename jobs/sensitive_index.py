@@ -34,6 +34,7 @@ from pandas.util import hash_array
 
 from contracts import Classification, Contract
 from jobs.identifier_normalise import (
+    Arrow,
     MIN_LENGTH,
     ColumnCandidates,
     column_candidates,
@@ -87,7 +88,7 @@ class SensitiveValueIndex:
     columns: tuple[str, ...]  # ``dataset.column`` refs the values came from
     number_lengths: frozenset[int] = frozenset()  # how many digits the indexed numbers have
 
-    def hash_keys(self, keys: pa.Array) -> npt.NDArray[np.uint64]:
+    def hash_keys(self, keys: Arrow) -> npt.NDArray[np.uint64]:
         return _hash(self.key, keys)
 
     def digest(self, text: str) -> int:
@@ -106,7 +107,7 @@ class SensitiveValueIndex:
         held[order] = self.digests[positions] == ordered
         return held
 
-    def match(self, column: pa.Array | pa.ChunkedArray) -> CellMatches:
+    def match(self, column: Arrow) -> CellMatches:
         """The rows of ``column`` (an output column) whose cells carry an indexed value."""
         if not len(self.digests):
             return CellMatches(np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -175,7 +176,7 @@ def _siphash_key(key: bytes) -> str:
     return "".join(chr(byte & 0x7F) for byte in derived.digest())
 
 
-def _hash(key: bytes, keys: pa.Array) -> npt.NDArray[np.uint64]:
+def _hash(key: bytes, keys: Arrow) -> npt.NDArray[np.uint64]:
     if not len(keys):
         return np.zeros(0, dtype=np.uint64)
     texts = keys.to_numpy(zero_copy_only=False)
@@ -183,7 +184,7 @@ def _hash(key: bytes, keys: pa.Array) -> npt.NDArray[np.uint64]:
     return np.asarray(hashed, dtype=np.uint64)
 
 
-def _rare_values(column: pa.ChunkedArray[Any], limit: int) -> pa.Array[Any]:
+def _rare_values(column: Arrow, limit: int) -> Arrow:
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
     counts = pc.value_counts(column.drop_null())
@@ -191,7 +192,7 @@ def _rare_values(column: pa.ChunkedArray[Any], limit: int) -> pa.Array[Any]:
     return pc.filter(counts.field("values"), rare)
 
 
-def _as_text(values: pa.Array[Any]) -> pa.Array[Any]:
+def _as_text(values: Arrow) -> Arrow:
     """Input values as the text they are indexed under: integers and whole floats as
     digits, dates as ISO text, anything else as Python spells it."""
     data_type = values.type

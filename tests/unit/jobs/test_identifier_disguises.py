@@ -97,7 +97,7 @@ def test_a_disguise_is_named_as_one_and_blocks_even_where_verbatim_copies_suppre
 def test_disguised_column_names_and_file_names_fail(
     free: OutputCheckPolicy, index: SensitiveValueIndex
 ) -> None:
-    headers = {m.translate({ord("0"): "０"}): [1] for m in MOBILES[:2]}
+    headers = {m.translate({ord("0"): chr(0xFF10)}): [1] for m in MOBILES[:2]}
     report = check_one("pivot.csv", csv_bytes({"segment": ["a"], **headers}), free, index)
     assert CheckName.VERBATIM_HEADERS in identifier_failures(report)
     named = check_one(f"{MOBILES[0][::-1]}_report.csv", csv_bytes({"n": [20]}), free, index)
