@@ -192,7 +192,7 @@ def _digit_texts(
     texts = pc.replace_substring_regex(visible_text(texts), r"[\s\-+()]", "")
     texts = pc.replace_substring_regex(texts, r"^86([0-9]{11})$", r"\1")
     texts = pc.replace_substring_regex(texts, r"^([0-9]{17})[Xx]$", r"\10")
-    digits = pc.match_substring_regex(texts, r"^[0-9]{1,19}$")
+    digits: Arrow = pc.match_substring_regex(texts, r"^[0-9]{1,19}$")
     positions = np.flatnonzero(digits.to_numpy(zero_copy_only=False)).astype(np.int64)
     return pc.filter(texts, digits).cast(pa.uint64()).to_numpy(), positions
 

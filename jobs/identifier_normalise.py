@@ -112,7 +112,8 @@ class Candidates:
     @classmethod
     def of(cls, keys: Arrow, parents: Positions, *, disguised: bool) -> Candidates:
         """``keys`` without nulls and too-short keys (they would match anything)."""
-        keep = pc.fill_null(pc.greater_equal(pc.utf8_length(keys), MIN_LENGTH), False)
+        long_enough: Arrow = pc.greater_equal(_text_lengths(keys), _int(MIN_LENGTH))
+        keep: Arrow = pc.fill_null(long_enough, False)
         mask = keep.to_numpy(zero_copy_only=False)
         return cls(
             pc.filter(keys, keep).cast(pa.string()),
@@ -141,7 +142,7 @@ def concat(parts: Sequence[Candidates]) -> Candidates:
 def visible_text(texts: Arrow) -> Arrow:
     """NFKC, invisible characters removed, trimmed; case kept (base64 needs it)."""
     if len(texts) and not pc.all(pc.string_is_ascii(texts)).as_py():
-        texts = pc.utf8_normalize(texts, "NFKC")
+        texts = pc.utf8_normalize(texts, "NFKC")  # type: ignore[attr-defined]  # not in stubs
         texts = pc.replace_substring_regex(texts, _INVISIBLE, "")
     return pc.utf8_trim_whitespace(texts)
 
@@ -173,9 +174,24 @@ def reversed_digit_keys(canonical: Arrow, number_lengths: Iterable[int] = ()) ->
 
 def national_digit_keys(keys: Arrow) -> Arrow:
     """``86`` + 11 digits without the country prefix; null for other keys."""
-    prefixed = pc.fill_null(pc.match_substring_regex(keys, _COUNTRY_PREFIXED), False)
+    prefixed = _matching(keys, _COUNTRY_PREFIXED)
     national = pc.utf8_slice_codeunits(keys, start=-_NATIONAL_DIGITS)
     return pc.if_else(prefixed, national, pa.scalar(None, pa.string()))
+
+
+def _int(value: int) -> Arrow:
+    return pa.scalar(value, pa.int32())
+
+
+def _text_lengths(texts: Arrow) -> Arrow:
+    lengths: Arrow = pc.utf8_length(texts)
+    return lengths
+
+
+def _matching(texts: Arrow, pattern: str) -> Arrow:
+    """Does each text match ``pattern`` (false for nulls)?"""
+    matched: Arrow = pc.match_substring_regex(texts, pattern)
+    return pc.fill_null(matched, False)
 
 
 def _digits(texts: Arrow) -> Arrow:
@@ -183,7 +199,7 @@ def _digits(texts: Arrow) -> Arrow:
 
 
 def _long_enough(keys: Arrow) -> Arrow:
-    short = pc.less(pc.utf8_length(keys), MIN_DIGITS)
+    short = pc.less(_text_lengths(keys), _int(MIN_DIGITS))
     return pc.if_else(short, pa.scalar(None, pa.string()), keys)
 
 
@@ -202,15 +218,16 @@ def index_keys(texts: Arrow) -> IndexKeys:
     # Reversed digits are not indexed: the output's digits are reversed instead, so the
     # index holds no short keys (a mobile ending in 000, reversed) that honest totals hit.
     parts = [canonical, squeezed(canonical), *numbers]
-    keys = pa.concat_arrays([p.cast(pa.string()) for p in parts]).drop_null()
-    keys = pc.filter(keys, pc.greater_equal(pc.utf8_length(keys), MIN_LENGTH))
+    keys: Arrow = pa.concat_arrays([p.cast(pa.string()) for p in parts]).drop_null()
+    long_enough: Arrow = pc.greater_equal(_text_lengths(keys), _int(MIN_LENGTH))
+    keys = pc.filter(keys, long_enough)
     return IndexKeys(keys, _lengths(numbers))
 
 
 def _lengths(arrays: Sequence[Arrow]) -> frozenset[int]:
     found: set[int] = set()
     for keys in arrays:
-        found.update(v for v in pc.unique(pc.utf8_length(keys)).to_pylist() if v is not None)
+        found.update(v for v in pc.unique(_text_lengths(keys)).to_pylist() if v is not None)
     return frozenset(found)
 
 
@@ -258,16 +275,18 @@ def _numbers_in_text(canonical: Arrow, parents: Positions, lengths: frozenset[in
     """Offsets and factors of the pieces that are plain numbers (``13800138000.5``)."""
     if not long_ranges_of(lengths):
         return Candidates.empty()
-    integer = pc.fill_null(pc.match_substring_regex(canonical, _PLAIN_INTEGER), False)
-    decimal = pc.fill_null(pc.match_substring_regex(canonical, _PLAIN_DECIMAL), False)
+    integer = _matching(canonical, _PLAIN_INTEGER)
+    decimal = _matching(canonical, _PLAIN_DECIMAL)
     found = []
     if pc.any(integer).as_py():
         digits = pc.filter(canonical, integer)
         exact = pc.utf8_ltrim(pc.utf8_ltrim(digits, characters="+-"), characters="0")
-        fits = pc.less_equal(pc.utf8_length(exact), MAX_DIGITS)
-        whole = pc.if_else(fits, exact, pa.scalar(None, pa.string()))
-        as_int = pc.if_else(pc.equal(whole, ""), "0", whole).cast(pa.uint64())
-        ints = pc.fill_null(as_int, 0).to_numpy()
+        fits = pc.less_equal(_text_lengths(exact), _int(MAX_DIGITS))
+        whole: Arrow = pc.if_else(fits, exact, pa.scalar(None, pa.string()))
+        empty: Arrow = pc.equal(whole, pa.scalar("", pa.string()))
+        as_int: Arrow = pc.if_else(empty, "0", whole).cast(pa.uint64())
+        filled: Arrow = pc.fill_null(as_int, 0)
+        ints = filled.to_numpy()
         rows = parents[integer.to_numpy(zero_copy_only=False)]
         # Texts of digits already gave their digit keys; only the factors are new here.
         found.append(_factors_only(ints, lengths, rows))
@@ -276,7 +295,7 @@ def _numbers_in_text(canonical: Arrow, parents: Positions, lengths: frozenset[in
         rows = parents[decimal.to_numpy(zero_copy_only=False)]
         found.append(number_candidates(decimals.cast(pa.float64()).to_numpy(), lengths, rows))
     # An integer part too long for a float (an ID number ``.5``) keeps its digits.
-    longer = pc.fill_null(pc.match_substring_regex(canonical, _LONG_DECIMAL), False)
+    longer = _matching(canonical, _LONG_DECIMAL)
     if pc.any(longer).as_py():
         integer_part = pc.replace_substring_regex(pc.filter(canonical, longer), r"\..*$", "")
         rows = parents[longer.to_numpy(zero_copy_only=False)]
@@ -295,9 +314,9 @@ def _factors_only(
 def _decoded_candidates(
     pieces: Arrow, parents: Positions, lengths: frozenset[int], depth: int
 ) -> Candidates:
-    looks = pc.fill_null(pc.match_substring_regex(pieces, _LOOKS_ENCODED), False)
-    hexed_digits = pc.fill_null(pc.match_substring_regex(pieces, r"^(?:3[0-9]){4,}$"), False)
-    suspects = pc.or_(looks, hexed_digits)
+    looks = _matching(pieces, _LOOKS_ENCODED)
+    hexed_digits = _matching(pieces, r"^(?:3[0-9]){4,}$")
+    suspects: Arrow = pc.or_(looks, hexed_digits)
     if not pc.any(suspects).as_py():
         return Candidates.empty()
     texts = pc.filter(pieces, suspects).to_pylist()
@@ -557,12 +576,13 @@ class ColumnCandidates:
 
 def column_candidates(column: Arrow, lengths: frozenset[int]) -> ColumnCandidates:
     """Every key the cells of ``column`` could stand for; each distinct value expanded once."""
-    array = column.combine_chunks() if isinstance(column, Arrow) else column
+    array: Arrow = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     data_type = array.type
     empty = ColumnCandidates(Candidates.empty(), _positions([]), _positions([]))
     if pa.types.is_null(data_type) or pa.types.is_boolean(data_type):
         return empty
-    valid = pc.is_valid(array).to_numpy(zero_copy_only=False)
+    is_valid: Arrow = pc.is_valid(array)
+    valid = is_valid.to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(valid).astype(np.int64)
     present = array.filter(pa.array(valid))
     if not len(present):
@@ -602,7 +622,9 @@ def _plain_numbers(texts: Arrow) -> npt.NDArray[Any] | None:
     if pc.any(pc.match_substring_regex(texts, r"^(?:3[0-9]){4,}$")).as_py():
         return None
     if pc.all(pc.match_substring_regex(texts, r"^-?[0-9]{1,18}$")).as_py():
-        return pc.cast(texts, pa.int64()).to_numpy()
+        integers: Arrow = pc.cast(texts, pa.int64())
+        return np.asarray(integers.to_numpy())
     if pc.all(pc.match_substring_regex(texts, r"^-?[0-9]{1,15}(?:\.[0-9]+)?$")).as_py():
-        return pc.cast(texts, pa.float64()).to_numpy()
+        floats: Arrow = pc.cast(texts, pa.float64())
+        return np.asarray(floats.to_numpy())
     return None
