@@ -24,7 +24,6 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,8 +33,8 @@ from pandas.util import hash_array
 
 from contracts import Classification, Contract
 from jobs.identifier_normalise import (
-    Arrow,
     MIN_LENGTH,
+    Arrow,
     ColumnCandidates,
     column_candidates,
     index_keys,
