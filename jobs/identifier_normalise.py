@@ -82,7 +82,8 @@ _HEX = r"^(?:[0-9A-Fa-f]{2}){4,}$"
 _URL_ENCODED = r"%[0-9A-Fa-f]{2}"
 _LOOKS_ENCODED = f"{_BASE64}|{_HEX}|{_URL_ENCODED}"
 _PLAIN_INTEGER = r"^[+-]?[0-9]{1,19}$"
-_PLAIN_DECIMAL = r"^[+-]?[0-9]{1,15}\.[0-9]+$"
+# Arrow writes 13800138000.5 as 1.38001380005e+10: the exponent form is a number too.
+_PLAIN_DECIMAL = r"^[+-]?[0-9]{1,15}(?:\.[0-9]+)?(?:e[+-]?[0-9]{1,2})?$"
 _LONG_DECIMAL = r"^[+-]?[0-9]{16,}\.[0-9]+$"
 _ALL_DIGITS = re.compile(r"[0-9]+")
 _HEX_DIGITS = re.compile(r"(?:[0-9A-Fa-f]{2})+")
@@ -316,7 +317,10 @@ def _decoded_candidates(
 ) -> Candidates:
     looks = _matching(pieces, _LOOKS_ENCODED)
     hexed_digits = _matching(pieces, r"^(?:3[0-9]){4,}$")
-    suspects: Arrow = pc.or_(looks, hexed_digits)
+    # Plain digits are numbers (only digits spelling hex are decoded): this keeps the
+    # decoded digits of one layer from being tried again as base64 at the next.
+    digits_only = _matching(pieces, r"^[0-9]+$")
+    suspects: Arrow = pc.or_(pc.and_not(looks, digits_only), hexed_digits)
     if not pc.any(suspects).as_py():
         return Candidates.empty()
     texts = pc.filter(pieces, suspects).to_pylist()
@@ -624,7 +628,7 @@ def _plain_numbers(texts: Arrow) -> npt.NDArray[Any] | None:
     if pc.all(pc.match_substring_regex(texts, r"^-?[0-9]{1,18}$")).as_py():
         integers: Arrow = pc.cast(texts, pa.int64())
         return np.asarray(integers.to_numpy())
-    if pc.all(pc.match_substring_regex(texts, r"^-?[0-9]{1,15}(?:\.[0-9]+)?$")).as_py():
+    if pc.all(pc.match_substring_regex(texts, _PLAIN_DECIMAL, ignore_case=True)).as_py():
         floats: Arrow = pc.cast(texts, pa.float64())
         return np.asarray(floats.to_numpy())
     return None
