@@ -24,6 +24,8 @@ class CheckName(StrEnum):
     SMALL_GROUPS = "small_groups"
     VERBATIM_VALUES = "verbatim_values"
     VERBATIM_HEADERS = "verbatim_headers"
+    DISGUISED_IDENTIFIERS = "disguised_identifiers"
+    IDENTIFIER_SHAPED = "identifier_shaped"
     ROUNDING = "rounding"
     DECLARED_SCHEMA = "declared_schema"  # the file's name matches a schema the contract declares
     SOURCE_VALUES = "source_values"  # grouping columns hold only values of their source

@@ -43,6 +43,12 @@ from jobs.check_report import (
 )
 from jobs.count_bounds import check_counts
 from jobs.errors import OutputUnreadable
+from jobs.identifier_checks import (
+    check_identifier_names,
+    check_identifier_shaped,
+    check_identifier_values,
+    of_check,
+)
 from jobs.output_files import read_output, read_output_text
 from jobs.output_finding import Finding
 from jobs.output_schemas import check_declared, schema_for
@@ -84,14 +90,6 @@ WRONG_TYPE_MSG = (
 SMALL_GROUP_MSG = (
     "{file} column {column} has {cells} count(s) below the minimum group size of {limit} "
     "({rows}): merge small groups or leave them out."
-)
-VERBATIM_MSG = (
-    "{file} column {column} has {cells} cell(s) that repeat a value of an identifier or "
-    "personal column of the inputs ({rows}): outputs may not carry personal values."
-)
-VERBATIM_HEADER_MSG = (
-    "{file} has {count} column name(s) that repeat a value of an identifier or personal "
-    "column of the inputs: name columns after what they hold, not after people."
 )
 NESTED_COLUMN_MSG = (
     "{file} column {column} holds {kind} values, which cannot be checked cell by cell: "
@@ -382,12 +380,8 @@ def _plain_type(data_type: pa.DataType) -> pa.DataType:
 
 
 def check_verbatim_headers(name: str, table: pa.Table, index: SensitiveValueIndex) -> list[Finding]:
-    """A pivoted output can carry personal values in its column names."""
-    hits = [column for column in table.column_names if index.contains(column)]
-    if not hits:
-        return []
-    message = VERBATIM_HEADER_MSG.format(file=name, count=len(hits))
-    return [Finding(CheckName.VERBATIM_HEADERS, message)]
+    """A pivoted output can carry personal values in its column names; a file, in its name."""
+    return check_identifier_names(name, table, index)
 
 
 def check_output_schema(name: str, table: pa.Table, policy: OutputCheckPolicy) -> list[Finding]:
@@ -469,39 +463,9 @@ def check_small_groups(name: str, table: pa.Table, policy: OutputCheckPolicy) ->
     return findings
 
 
-def check_verbatim_values(
-    name: str, table: pa.Table, index: SensitiveValueIndex, as_written: pa.Table | None = None
-) -> list[Finding]:
-    """Cells that repeat an input's personal value, in ``table`` or as the file spelt them."""
-    findings: list[Finding] = []
-    if not len(index):
-        return findings
-    views = [table] if as_written is None or as_written is table else [table, as_written]
-    for column in table.column_names:
-        if pa.types.is_boolean(table.column(column).type):
-            continue
-        hits: set[int] = set()
-        for view in views:
-            hits.update(_rows_holding_indexed_values(view.column(column), index))
-        if hits:
-            rows = sorted(hits)
-            message = VERBATIM_MSG.format(
-                file=name, column=column, cells=len(rows), rows=_rows_text(rows)
-            )
-            cells = tuple((row, column) for row in rows)
-            findings.append(Finding(CheckName.VERBATIM_VALUES, message, column, cells))
-    return findings
-
-
-def _rows_holding_indexed_values(
-    column: pa.ChunkedArray[Any], index: SensitiveValueIndex
-) -> list[int]:
-    # Each distinct value is looked up once: a million-row output repeats its labels.
-    distinct = pc.unique(column.drop_null()).to_pylist()
-    found = [value for value in distinct if index.contains(value)]
-    if not found:
-        return []
-    return _true_rows(pc.is_in(column, value_set=pa.array(found, type=column.type)))
+def check_verbatim_values(name: str, table: pa.Table, index: SensitiveValueIndex) -> list[Finding]:
+    """Cells repeating an input's personal values plainly (``jobs.identifier_checks``)."""
+    return of_check(check_identifier_values(name, table, index), CheckName.VERBATIM_VALUES)
 
 
 def _true_rows(mask: Any) -> list[int]:
@@ -671,9 +635,12 @@ def _check_file(
     to_empty += record(CheckName.FORBIDDEN_COLUMNS, check_forbidden_columns(name, table, policy))
     to_empty += record(CheckName.OUTPUT_SCHEMA, check_output_schema(name, table, policy))
     to_empty += record(CheckName.SMALL_GROUPS, check_small_groups(name, table, policy))
-    to_empty += record(
-        CheckName.VERBATIM_VALUES, check_verbatim_values(name, table, index, as_written)
-    )
+    # Identifiers are looked for in the values as the file spells them (CSV text keeps
+    # leading zeros); Parquet and JSON carry their types, so that is the typed table.
+    values = check_identifier_values(name, as_written, index)
+    to_empty += record(CheckName.VERBATIM_VALUES, of_check(values, CheckName.VERBATIM_VALUES))
+    record(CheckName.DISGUISED_IDENTIFIERS, of_check(values, CheckName.DISGUISED_IDENTIFIERS))
+    record(CheckName.IDENTIFIER_SHAPED, check_identifier_shaped(name, table))
     to_empty += record(CheckName.ROUNDING, check_rounding(name, parsed, policy))
     if inputs is not None and schema is not None:  # without a schema, nothing to hold it to
         record(CheckName.SOURCE_VALUES, check_source_values(name, table, schema, inputs))
