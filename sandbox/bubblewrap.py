@@ -8,6 +8,8 @@ How the policy maps to bubblewrap:
   ``/dev/shm`` with size caps; ``/dev`` minimal and read-only;
 - capabilities dropped, a new session (no TIOCSTI into the caller's terminal),
   the libseccomp filter of ``sandbox.seccomp_rules`` on a file descriptor;
+- bwrap's own arguments on a descriptor too (``sandbox.bwrap_arguments``): the
+  job can read its pid 1's command line, which then shows no host path;
 - limits as rlimits set by the runtime's ``prlimit`` inside the sandbox, just
   before the job's code (address space, processes, CPU time, file size, open
   files, core 0); wall clock and output totals by the supervisor.
@@ -35,7 +37,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox import image, outputs, recipe, seccomp_rules
+from sandbox import bwrap_arguments, image, outputs, recipe, seccomp_rules
 from sandbox.backend import JobState, JobStatus
 from sandbox.errors import BackendFailure, IsolationUnavailable
 from sandbox.job_environment import HOSTNAME, job_command, job_environment
@@ -129,17 +131,23 @@ class BubblewrapBackend:
         stderr_read, stderr_write = os.pipe()
         info_read, info_write = os.pipe()
         os.set_blocking(info_read, False)
+        arguments_fd = -1
         try:
-            command = self._command(workspace, runtime.rootfs, seccomp_fd, info_write)
+            command, arguments_fd = bwrap_arguments.pass_by_descriptor(
+                self._command(workspace, runtime.rootfs, seccomp_fd, info_write)
+            )
             process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=stdout_write,
                 stderr=stderr_write,
-                pass_fds=(seccomp_fd, info_write),
+                pass_fds=(seccomp_fd, info_write, arguments_fd),
                 start_new_session=True,
                 env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-                cwd="/",
+                # On the host, the run's directory marks bwrap's outer process (and
+                # through its child's pid namespace, every process of the job) as
+                # this run's; the job never sees it, bwrap changes directory inside.
+                cwd=workspace.directory,
             )
         except OSError as error:
             for fd in (stdout_read, stderr_read, info_read):
@@ -148,6 +156,8 @@ class BubblewrapBackend:
         finally:
             for fd in (seccomp_fd, stdout_write, stderr_write, info_write):
                 os.close(fd)
+            if arguments_fd >= 0:
+                os.close(arguments_fd)
         limit = workspace.policy.limits.log_bytes
         running = _Running(
             process=process,
