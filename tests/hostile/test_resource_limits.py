@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from sandbox.policy import DEFAULT_JOB_UID
-from tests.fixtures.sandbox import Attack, processes_of_uid
+from tests.fixtures.sandbox import Attack, processes_of_runs_under
 from tests.hostile.checks import assert_refused
 
 MIB = 1024 * 1024
@@ -31,7 +30,7 @@ def test_a_fork_bomb_is_contained_by_the_process_limit(attack: Attack) -> None:
     assert "blocked: fork bomb after" in record.stdout.text
     assert "Resource temporarily unavailable" in record.stdout.text
     assert record.reason == "killed: wall clock 3 s"
-    assert processes_of_uid(DEFAULT_JOB_UID) == ()
+    assert processes_of_runs_under(attack.work_root) == ()
 
 
 def test_a_memory_bomb_is_stopped_at_the_memory_limit(attack: Attack) -> None:
@@ -125,7 +124,7 @@ def test_a_daemon_left_behind_dies_with_the_job(attack: Attack) -> None:
     assert "daemon started" in record.stdout.text
     assert record.reason == "exited: status 0"
     # the attack fixture also checks this after the test, for every attack
-    assert processes_of_uid(DEFAULT_JOB_UID) == ()
+    assert processes_of_runs_under(attack.work_root) == ()
 
 
 def test_the_supervisor_cannot_be_killed_from_the_job(attack: Attack) -> None:
