@@ -82,7 +82,7 @@ def test_another_run_on_the_host_does_not_count_against_this_test(
         others = HostSnapshot.take(other_root, other_prefix)
         other_uids = {_real_uid(pid) for pid in others.job_uid_processes}
     finally:
-        _stop(another_supervisor, other)
+        _stop(another_supervisor, other, other_root)
         work_root.rmdir()
     assert record.reason == "exited: status 0", record
     # The other run was there to be counted: job-uid processes (bwrap), or a
@@ -105,9 +105,9 @@ def test_a_run_of_this_test_left_running_fails_the_snapshot(
         daemon_inside = int((mine.outputs_dir / "daemon").read_text())
         seen_inside = {pid: _pid_inside(pid) for pid in after.job_uid_processes}
     finally:
-        _stop(backend, mine)
+        _stop(backend, mine, work_root)
     assert after != before
-    assert after.work_root_entries == (f"{run_prefix}0",)
+    assert len(after.work_root_entries) == 1, after  # the run's directory
     if backend.name == "bwrap":
         # found through the sandbox's pid namespace, though it left the job's
         # session and working directory
@@ -147,17 +147,17 @@ def _start_lingering_run(
     while not (space.outputs_dir / "started").exists():
         status = backend.wait(space, 0.1)
         if status.state is not JobState.RUNNING or time.monotonic() > deadline:
-            _stop(backend, space)
+            _stop(backend, space, work_root)
             raise AssertionError(f"the lingering run {run_id} did not start: {status}")
     return space
 
 
-def _stop(backend: Backend, space: Workspace) -> None:
+def _stop(backend: Backend, space: Workspace, work_root: Path) -> None:
     backend.terminate(space)
     backend.cleanup(space)
     workspaces.remove(space)
     with contextlib.suppress(OSError):
-        space.directory.parent.rmdir()  # the work root, once no run of it is left
+        work_root.rmdir()  # empty once no run of it is left
 
 
 def _write(path: Path, text: str) -> Path:
