@@ -8,6 +8,8 @@ How the policy maps to bubblewrap:
   ``/dev/shm`` with size caps; ``/dev`` minimal and read-only;
 - capabilities dropped, a new session (no TIOCSTI into the caller's terminal),
   the libseccomp filter of ``sandbox.seccomp_rules`` on a file descriptor;
+- bwrap's own arguments on a descriptor too (``sandbox.bwrap_arguments``): the
+  job can read its pid 1's command line, which then shows no host path;
 - job-wide limits by a control group per job (``sandbox.cgroups``: memory with
   shared memory and memfds, processes, CPU time), entered before bwrap starts so
   every process of the job is in it; per-process rlimits set by the runtime's
@@ -40,7 +42,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox import cgroups, image, outputs, recipe, seccomp_rules
+from sandbox import bwrap_arguments, cgroups, image, outputs, recipe, seccomp_rules
 from sandbox.backend import JobState, JobStatus
 from sandbox.errors import BackendFailure, IsolationUnavailable
 from sandbox.job_environment import HOSTNAME, job_command, job_environment
@@ -157,21 +159,26 @@ class BubblewrapBackend:
         stderr_read, stderr_write = os.pipe()
         info_read, info_write = os.pipe()
         os.set_blocking(info_read, False)
+        arguments_fd = -1
         try:
-            command = [
+            # bwrap's options go on a sealed descriptor: its command line (the job's pid 1)
+            # then names no host path.
+            command, arguments_fd = bwrap_arguments.pass_by_descriptor([
                 "/bin/sh", "-c", ENTER_GROUPS, "sealroom-enter-groups",
                 *(str(procs) for procs in group.procs_files()), "--",
                 *self._command(workspace, runtime.rootfs, seccomp_fd, info_write, run_fds),
-            ]  # fmt: skip
+            ])  # fmt: skip
             process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=stdout_write,
                 stderr=stderr_write,
-                pass_fds=(seccomp_fd, info_write, *run_fds.all()),
+                pass_fds=(seccomp_fd, info_write, arguments_fd, *run_fds.all()),
                 start_new_session=True,
                 env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-                cwd="/",
+                # Not the worker's directory: bwrap changes directory inside, and the
+                # host cwd of its outer process names only the run's own directory.
+                cwd=workspace.directory,
             )
         except OSError as error:
             for fd in (stdout_read, stderr_read, info_read):
@@ -181,6 +188,8 @@ class BubblewrapBackend:
         finally:
             for fd in (seccomp_fd, stdout_write, stderr_write, info_write, *run_fds.all()):
                 os.close(fd)
+            if arguments_fd >= 0:
+                os.close(arguments_fd)
         limit = workspace.policy.limits.log_bytes
         running = _Running(
             process=process,

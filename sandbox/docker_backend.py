@@ -26,6 +26,8 @@ from sandbox.workspace import Workspace, code_file_name
 EXIT_SIGNAL_BASE = 128
 CONTAINER_PREFIX = "sealroom-job-"
 LABEL = "org.sealroom.run"
+# files the engine writes per container and binds in from its container directory
+ENGINE_WRITTEN_FILES = ("/etc/hostname", "/etc/hosts", "/etc/resolv.conf")
 
 
 def container_name(workspace: Workspace) -> str:
@@ -199,7 +201,7 @@ class DockerBackend:
 
 def host_config(workspace: Workspace) -> dict[str, Any]:
     """The container's HostConfig, every value from the policy."""
-    from docker.types import LogConfig, Ulimit  # noqa: PLC0415
+    from docker.types import LogConfig, Mount, Ulimit  # noqa: PLC0415
 
     limits = workspace.policy.limits
     code_inside = f"{recipe.JOB_DIR}/{code_file_name(workspace.spec.interpreter)}"
@@ -217,6 +219,15 @@ def host_config(workspace: Workspace) -> dict[str, Any]:
         "read_only": True,
         "privileged": False,
         "ipc_mode": "private",
+        # The container id is the engine's name for the job: it must not be readable
+        # inside. A cgroup namespace of its own shows the job's groups as "/", not
+        # "/docker/<id>"; an empty file of ours at each of the engine's own network
+        # files keeps it from binding them from /var/lib/docker/containers/<id>/.
+        "cgroupns": "private",
+        "mounts": [
+            Mount(target=path, source="/dev/null", type="bind", read_only=True)
+            for path in ENGINE_WRITTEN_FILES
+        ],
         # Per container (cgroup), so for the whole job: every process, thread, memfd
         # and /dev/shm or /tmp page is charged here; the CPU budget is the
         # supervisor's (``cpu_seconds_used``). No nproc ulimit, which would count

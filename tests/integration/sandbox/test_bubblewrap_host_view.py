@@ -19,6 +19,7 @@ from sandbox import BubblewrapBackend, IsolationPolicy, JobSpec, JobState, Limit
 from sandbox import workspace as workspaces
 from sandbox.image import find_runtime
 from sandbox.runner import new_run_id
+from tests.fixtures.sandbox import processes_of_runs_under
 
 pytestmark = [pytest.mark.bwrap, pytest.mark.integration]
 
@@ -32,27 +33,29 @@ def job_pid(sandbox_runtime: Path, tmp_path: Path) -> Iterator[int]:
     code.write_text("import time\ntime.sleep(30)\n")
     spec = JobSpec(code=code, limits=LIMITS)
     backend = BubblewrapBackend()
+    # a work root of its own: other runs on the host are not this test's job
+    work_root = workspaces.default_work_root() / f"host-view-{os.urandom(6).hex()}"
     space = workspaces.create(new_run_id(), spec, IsolationPolicy(limits=LIMITS),
-                              workspaces.default_work_root())  # fmt: skip
+                              work_root)  # fmt: skip
     try:
         assert backend.execute(space).state is JobState.RUNNING
-        yield _wait_for_job_process()
+        yield _wait_for_job_process(work_root)
     finally:
         backend.cleanup(space)
         workspaces.remove(space)
+        work_root.rmdir()
 
 
-def _wait_for_job_process() -> int:
+def _wait_for_job_process(work_root: Path) -> int:
     for _ in range(100):
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    cmdline = (entry / "cmdline").read_bytes()
-                except OSError:
-                    continue
-                # the job itself, not prlimit/setpriv/bwrap whose arguments name it
-                if cmdline.startswith(b"/opt/sealroom/venv/bin/python\0-I\0-B\0/sealroom/"):
-                    return int(entry.name)
+        for pid in processes_of_runs_under(work_root):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            # the job itself, not prlimit/setpriv/bwrap whose arguments name it
+            if cmdline.startswith(b"/opt/sealroom/venv/bin/python\0-I\0-B\0/sealroom/"):
+                return pid
         time.sleep(0.05)
     raise AssertionError("the job's process never appeared")
 

@@ -11,6 +11,7 @@ import pytest
 
 from sandbox import DockerBackend, IsolationPolicy, JobSpec, JobState, Limits
 from sandbox import workspace as workspaces
+from sandbox.docker_backend import ENGINE_WRITTEN_FILES
 from sandbox.runner import new_run_id
 from sandbox.seccomp_rules import DENIED_SYSCALLS
 
@@ -78,9 +79,29 @@ def test_the_job_runs_as_the_unprivileged_job_uid(running: dict[str, Any]) -> No
 
 
 def test_only_the_job_code_inputs_and_outputs_are_mounted(running: dict[str, Any]) -> None:
-    mounts = {item["Destination"]: item["RW"] for item in running["Mounts"]}
+    mounts = {
+        item["Destination"]: item["RW"]
+        for item in running["Mounts"]
+        if item["Destination"] not in ENGINE_WRITTEN_FILES
+    }
     assert mounts == {"/sealroom/job.py": False, "/inputs/sales.parquet": False, "/outputs": True}
     assert running["HostConfig"]["Tmpfs"]["/tmp"].endswith(f"size={16 * 1024 * 1024},mode=1777")
+
+
+def test_the_engines_own_files_are_covered_by_empty_read_only_ones(
+    running: dict[str, Any],
+) -> None:
+    # else the engine binds them from /var/lib/docker/containers/<container id>/
+    covered = {
+        item["Destination"]: (item["Source"], item["RW"])
+        for item in running["Mounts"]
+        if item["Destination"] in ENGINE_WRITTEN_FILES
+    }
+    assert covered == {path: ("/dev/null", False) for path in ENGINE_WRITTEN_FILES}
+
+
+def test_the_container_has_a_cgroup_namespace_of_its_own(running: dict[str, Any]) -> None:
+    assert running["HostConfig"]["CgroupnsMode"] == "private"
 
 
 def test_the_image_is_the_pinned_local_image(
