@@ -57,7 +57,12 @@ SETTLE_SECONDS = 5.0
 RLIMIT_WRAPPER = "/usr/bin/prlimit"  # the runtime's own, run inside the sandbox
 # Runs on the host as root before setpriv: moves itself into the job's groups, so
 # bwrap and everything it starts is counted there from its first instruction.
-ENTER_GROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+# The shell exports PWD, which bwrap (the job's pid 1) would keep in its environment:
+# a host path. ``env -u`` drops it; --clearenv then empties the job's own.
+ENTER_GROUPS = (
+    'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; '
+    'exec /usr/bin/env -u PWD -u OLDPWD "$@"'
+)
 
 
 @dataclass

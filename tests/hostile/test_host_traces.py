@@ -11,8 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-import pytest
-
 from sandbox import DockerBackend, RunRecord, find_runtime
 from sandbox.docker_backend import LABEL
 from sandbox.job_environment import HOSTNAME
@@ -74,13 +72,6 @@ def test_the_job_sees_no_host_path_run_id_or_container_id(attack: Attack) -> Non
     _assert_absent(seen, [runtime, ARGUMENTS_FILE, *_run_traces(attack, record, started)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the job's code, inputs and outputs are bind mounts of files in the run's "
-    "directory, whose host path the mount table shows; it shows none once the run "
-    "lives in a tmpfs of its own (the sandbox rework of issue 18, part 5): then remove "
-    "this mark",
-)
 def test_the_mount_table_names_neither_the_run_nor_its_container(attack: Attack) -> None:
     started = time.time()
     record = attack.run(PEEK.format(sources=MOUNT_VIEW), log_bytes=LOG_BYTES)
