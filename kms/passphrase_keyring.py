@@ -1,7 +1,9 @@
 """The default keyring: master keys in one file sealed under a passphrase.
 
 The file holds every master key the keyring still keeps (the current one last),
-each a random 256-bit AES key. The whole key list is sealed at once (Argon2id,
+each a random 256-bit AES key, and the contracts' key-encryption keys (KEKs),
+each another random AES key. Destroying a KEK writes the file again without it,
+so no copy of the key is left in the current file. The whole key list is sealed at once (Argon2id,
 or scrypt where Argon2id is unavailable, then AES-256-GCM), so an attacker who
 can write the file can neither read the keys nor add, drop or reorder them.
 Every change is written atomically with mode 0600.
@@ -31,6 +33,7 @@ from kms._primitives.encoding import b64decode, b64encode, frame
 from kms._primitives.files import write_atomically
 from kms.errors import (
     CurrentMasterKeyRetire,
+    KekDestroyed,
     KeyFileCorrupted,
     KeyFileExists,
     KeyUnwrapFailed,
@@ -76,7 +79,12 @@ class PassphraseKeyring:
     """Master keys in a passphrase-sealed file. Build with ``create`` or ``open``."""
 
     def __init__(
-        self, path: Path, passphrase: str, keys: list[SoftwareMasterKey], kdf_name: str
+        self,
+        path: Path,
+        passphrase: str,
+        keys: list[SoftwareMasterKey],
+        kdf_name: str,
+        keks: dict[str, SoftwareMasterKey] | None = None,
     ) -> None:
         if not keys:
             raise KeyFileCorrupted(path, "it holds no master key")
@@ -84,6 +92,7 @@ class PassphraseKeyring:
         self.path = path
         self._passphrase = passphrase
         self._keys = list(keys)
+        self._keks = dict(keks or {})
         self._kdf_name = kdf_name
         self._lock = threading.RLock()
         # (inode, mtime, size) of the file as last read or written; None: not yet read.
@@ -121,7 +130,8 @@ class PassphraseKeyring:
             raise KeyFileCorrupted(path, str(err)) from err
         except passphrase_box.BoxWontOpenError as err:
             raise WrongPassphrase(path) from err
-        return cls(path, passphrase, _parse_keys(path, plaintext), kdf_name)
+        keys, keks = _parse_keys(path, plaintext)
+        return cls(path, passphrase, keys, kdf_name, keks)
 
     def sealed_bytes(self) -> bytes:
         """The key file as it is on disk (still sealed), for backups."""
@@ -168,6 +178,42 @@ class PassphraseKeyring:
                 self._keys = before
                 raise
 
+    def create_kek(self, kek_id: str) -> SoftwareMasterKey:
+        with self._lock, self._file_lock():
+            self._refresh()
+            held = self._keks.get(kek_id)
+            if held is not None:
+                return held
+            fresh = SoftwareMasterKey(kek_id, os.urandom(_KEY_BYTES))
+            self._keks[kek_id] = fresh
+            try:
+                self._write(overwrite=True)
+            except BaseException:
+                del self._keks[kek_id]
+                raise
+            return fresh
+
+    def kek(self, kek_id: str) -> SoftwareMasterKey:
+        with self._lock:
+            self._refresh()
+            held = self._keks.get(kek_id)
+            if held is None:
+                raise KekDestroyed(kek_id)
+            return held
+
+    def destroy_kek(self, kek_id: str) -> bool:
+        with self._lock, self._file_lock():
+            self._refresh()
+            gone = self._keks.pop(kek_id, None)
+            if gone is None:
+                return False
+            try:
+                self._write(overwrite=True)
+            except BaseException:
+                self._keks[kek_id] = gone
+                raise
+            return True
+
     def key_ids(self) -> list[str]:
         with self._lock:
             self._refresh()
@@ -199,6 +245,10 @@ class PassphraseKeyring:
     def _write(self, *, overwrite: bool) -> None:
         document = {
             "keys": [{"id": key.key_id, "key": b64encode(key.material)} for key in self._keys],
+            "keks": [
+                {"id": kek.key_id, "key": b64encode(kek.material)}
+                for kek in sorted(self._keks.values(), key=lambda k: k.key_id)
+            ],
         }
         plaintext = json.dumps(document, sort_keys=True).encode("utf-8")
         sealed = passphrase_box.seal(plaintext, self._passphrase, BOX_PURPOSE, self._kdf_name)
@@ -217,7 +267,8 @@ class PassphraseKeyring:
             raise MasterKeyFileMissing(self.path) from err
         sealed, seen = _read(self.path)
         latest = PassphraseKeyring.from_sealed(self.path, sealed, self._passphrase)
-        self._keys, self._kdf_name, self._seen = latest._keys, latest._kdf_name, seen
+        self._keys, self._keks = latest._keys, latest._keks
+        self._kdf_name, self._seen = latest._kdf_name, seen
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
@@ -243,15 +294,22 @@ def _read(path: Path) -> tuple[bytes, tuple[int, int, int]]:
         raise MasterKeyFileMissing(path) from err
 
 
-def _parse_keys(path: Path, plaintext: bytes) -> list[SoftwareMasterKey]:
+def _parse_keys(
+    path: Path, plaintext: bytes
+) -> tuple[list[SoftwareMasterKey], dict[str, SoftwareMasterKey]]:
+    """The master keys (current last) and the KEKs by id; files from before KEKs have none."""
     try:
         document: Any = json.loads(plaintext)
         keys = [
             SoftwareMasterKey(str(entry["id"]), b64decode(entry["key"]))
             for entry in document["keys"]
         ]
-    except (ValueError, KeyError, TypeError) as err:
+        keks = [
+            SoftwareMasterKey(str(entry["id"]), b64decode(entry["key"]))
+            for entry in document.get("keks", [])
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise KeyFileCorrupted(path, "its key list is malformed") from err
-    if not keys or any(len(key.material) != _KEY_BYTES for key in keys):
+    if not keys or any(len(key.material) != _KEY_BYTES for key in [*keys, *keks]):
         raise KeyFileCorrupted(path, "its key list is malformed")
-    return keys
+    return keys, {kek.key_id: kek for kek in keks}

@@ -34,6 +34,7 @@ from kms import PartyPublicKeys
 from sealroom.errors import NotFound
 from sealroom.service.blobs import sha256, write_plain_blob
 from sealroom.service.context import Sealroom
+from sealroom.service.contract_state import require_job_contract_in_force
 from sealroom.service.contracts import show_contract
 from sealroom.service.datasets import show_dataset
 from sealroom.service.job_records import read_outputs, transition
@@ -51,6 +52,7 @@ def release_result(
     One sealed copy per recipient, the signed receipt and the export-ledger rows
     (with their threshold warnings) are stored, then the job reads ``released``.
     """
+    require_job_contract_in_force(room, rec, doing=f"release {rec.job_id}")
     files = read_outputs(room, rec.job_id, releasable_only=True)
     recipients = release_recipients(contract)
     run = rec.run_record or {}

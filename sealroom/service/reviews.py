@@ -32,6 +32,7 @@ from jobs import (
 from sealroom.errors import PermissionDenied, WrongState
 from sealroom.service.actors import Actor, acting_party
 from sealroom.service.context import Sealroom
+from sealroom.service.contract_state import require_in_force, require_job_contract_in_force
 from sealroom.service.contracts import show_contract
 from sealroom.service.job_records import load_job, read_outputs, transition
 from sealroom.service.jobs import REVIEWING_ROLES, JobView, job_view
@@ -159,6 +160,7 @@ def vote(
     with transaction(room.sessions) as session:
         rec = load_job(session, job_id)
         contract = show_contract(room, rec.contract_id, rec.contract_version).contract
+        require_job_contract_in_force(room, rec, doing=f"vote on {job_id}")
         review = _review(session, contract, rec)
         party = _reviewer_party(actor, contract, review)
         # A vote on a job still running (or already decided) would sit in the store
@@ -202,6 +204,7 @@ def vote(
 def approve_code(room: Sealroom, actor: Actor, contract_id: str, code_hash: str) -> int:
     """A reviewer approves code by hash (contracts with code review); returns approvals so far."""
     view = show_contract(room, contract_id)
+    require_in_force(view, room.clock(), doing=f"approve code under {view.ref}")
     quorum = who_must_review(view.contract, OutputClass.TABLE, submitter="")
     party, _ = acting_party(actor, view.contract, REVIEWING_ROLES)
     if party not in quorum.reviewers:
