@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,8 +71,13 @@ def run_job(
     work_root: Path | None = None,
     run_id: str | None = None,
     now: datetime | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> RunRecord:
-    """Run ``spec`` isolated on ``backend``; collected outputs land in ``destination``."""
+    """Run ``spec`` isolated on ``backend``; collected outputs land in ``destination``.
+
+    ``stop`` is asked while the job runs; when it answers True the job is terminated
+    (the worker's way to end a run whose contract was revoked).
+    """
     spec.validate()
     backend.check_available()
     effective = replace(policy or IsolationPolicy(), limits=spec.limits)
@@ -84,7 +90,7 @@ def run_job(
         backend.prepare(space)
         prepared = time.monotonic()
         backend.execute(space)
-        status, enforced = _supervise(backend, space)
+        status, enforced = _supervise(backend, space, stop)
         finished = time.monotonic()
         collection = backend.collect_outputs(space, destination)
         stdout, stderr = backend.logs(space)
@@ -134,7 +140,9 @@ def run_job(
     )
 
 
-def _supervise(backend: Backend, space: workspace.Workspace) -> tuple[JobStatus, Enforced | None]:
+def _supervise(
+    backend: Backend, space: workspace.Workspace, stop: Callable[[], bool] | None = None
+) -> tuple[JobStatus, Enforced | None]:
     limits = space.policy.limits
     deadline = time.monotonic() + limits.wall_seconds
     while True:
@@ -144,6 +152,8 @@ def _supervise(backend: Backend, space: workspace.Workspace) -> tuple[JobStatus,
             return status, None
         if time.monotonic() >= deadline:
             return backend.terminate(space), Enforced.WALL_CLOCK
+        if stop is not None and stop():
+            return backend.terminate(space), Enforced.OPERATOR
         usage = outputs.measure(space.outputs_dir, limits)
         if usage.entries > limits.output_files:
             return backend.terminate(space), Enforced.OUTPUT_FILES

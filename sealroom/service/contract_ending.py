@@ -20,7 +20,8 @@ Both steps are idempotent: sweeping an ended contract twice changes nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +35,7 @@ from sealroom.service.contract_state import why_not_in_force
 from sealroom.service.contracts import show_contract
 from sealroom.service.job_records import load_job, transition
 from sealroom.service.jobs import JobView, job_view
-from sealroom.service.leases import let_go
+from sealroom.service.leases import let_go, still_held
 from sealroom.service.recording import record
 from sealroom.store.contract_records import ContractRecord
 from sealroom.store.database import transaction
@@ -170,6 +171,35 @@ def stop_job_if_ended(room: Sealroom, job_id: str) -> JobView | None:
         return None
     with room.sessions() as session:
         return job_view(session, load_job(session, job_id))
+
+
+@dataclass
+class RunWatch:
+    """Asked by the sandbox supervisor while a job runs: should the run stop now?
+
+    Yes once this worker no longer holds the job (the revocation cancelled it, or
+    another process recovered it), or once its contract has ended (an expiry
+    nobody swept yet: the work under it is stopped here). The store is asked at
+    most every ``every`` seconds; the supervisor asks five times a second.
+    """
+
+    room: Sealroom
+    job_id: str
+    every: float = 1.0
+    _next: float = field(default=0.0, repr=False)
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        self._next = now + self.every
+        with self.room.sessions() as session:
+            rec = load_job(session, self.job_id)
+            held = still_held(rec, self.room.leases().holder)
+            ref = (rec.contract_id, rec.contract_version)
+        if not held:
+            return True
+        return stop_if_ended(self.room, *ref) is not None
 
 
 def sweep_ended_contracts(room: Sealroom) -> list[StoppedWork]:

@@ -59,7 +59,8 @@ def _grant_context(kek_id: str, dataset: DatasetView) -> bytes:
     return f"sealroom/grant/{kek_id}/{dataset.name}/v{dataset.version}".encode()
 
 
-def _stored_grant(rec: ContractKeyGrantRecord) -> WrappedDataKey:
+def stored_grant(rec: ContractKeyGrantRecord) -> WrappedDataKey:
+    """A stored grant as the KMS takes it: wrapped under the contract's KEK."""
     return WrappedDataKey(
         key_id=rec.data_key_id,
         master_key_id=rec.kek_id,
@@ -82,7 +83,7 @@ def dataset_grant(room: Sealroom, view: ContractView, dataset: DatasetView) -> W
             with transaction(room.sessions) as session:
                 held = session.get(ContractKeyGrantRecord, (kek.key_id, dataset.data_key_id))
                 if held is not None:
-                    return _stored_grant(held)
+                    return stored_grant(held)
                 granted = grant_data_key(
                     load_data_key(session, room, dataset.data_key_id), kek, context
                 )

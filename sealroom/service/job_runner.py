@@ -37,7 +37,7 @@ from sandbox import (
     select_backend,
 )
 from sealroom.service.context import Sealroom
-from sealroom.service.contract_ending import cancel_if_ended, stop_job_if_ended
+from sealroom.service.contract_ending import RunWatch, cancel_if_ended, stop_job_if_ended
 from sealroom.service.contract_keys import open_dataset_under
 from sealroom.service.contracts import show_contract
 from sealroom.service.datasets import show_dataset
@@ -204,7 +204,14 @@ def _run(room: Sealroom, job: str, contract: Contract, work: Path) -> JobView:
     if (stopped := stop_job_if_ended(room, job)) is not None:
         return stopped  # the contract ended while the inputs were prepared
     # One run id per attempt: a sandbox left behind by a killed worker never collides.
-    run = run_job(spec, backend, work / "outputs", run_id=f"{job}-{attempt}", now=room.clock())
+    run = run_job(
+        spec,
+        backend,
+        work / "outputs",
+        run_id=f"{job}-{attempt}",
+        now=room.clock(),
+        stop=RunWatch(room, job),  # a revoked contract's run is terminated, not waited for
+    )
     described = backend.describe()
     run_record = {"backend": described, "run": _jsonable(run.as_dict()), "sample_drift": drift}
     if not run.succeeded:
