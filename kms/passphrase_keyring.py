@@ -1,9 +1,7 @@
 """The default keyring: master keys in one file sealed under a passphrase.
 
 The file holds every master key the keyring still keeps (the current one last),
-each a random 256-bit AES key, and the contracts' key-encryption keys (KEKs),
-each another random AES key. Destroying a KEK writes the file again without it,
-so no copy of the key is left in the current file. The whole key list is sealed at once (Argon2id,
+each a random 256-bit AES key. The whole key list is sealed at once (Argon2id,
 or scrypt where Argon2id is unavailable, then AES-256-GCM), so an attacker who
 can write the file can neither read the keys nor add, drop or reorder them.
 Every change is written atomically with mode 0600.
@@ -12,6 +10,12 @@ Several processes may hold the same keyring (the server, a CLI rotating keys).
 Each one notices when the file changed under it and reads it again before
 answering, and changes are made under an exclusive lock on ``<file>.lock``, so
 two rotations never overwrite each other's new key.
+
+A contract's key-encryption key (KEK) is a random AES key of its own, kept
+beside the key file in ``<file>.keks/<kek id>.kek``, wrapped under the current
+master key (and re-wrapped when the master key rotates). Destroying it deletes
+that file: what it wrapped can no longer be opened, while the master keys, and
+the key file with its expensive passphrase derivation, are untouched.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from kms.errors import (
 BOX_PURPOSE = "sealroom-master-keys"
 _WRAP_VERSION = b"\x01"
 _WRAP_DOMAIN = b"sealroom-master-wrap-v1"
+_KEK_DOMAIN = b"sealroom-kek-v1"
 _KEY_BYTES = 32
 
 
@@ -79,12 +84,7 @@ class PassphraseKeyring:
     """Master keys in a passphrase-sealed file. Build with ``create`` or ``open``."""
 
     def __init__(
-        self,
-        path: Path,
-        passphrase: str,
-        keys: list[SoftwareMasterKey],
-        kdf_name: str,
-        keks: dict[str, SoftwareMasterKey] | None = None,
+        self, path: Path, passphrase: str, keys: list[SoftwareMasterKey], kdf_name: str
     ) -> None:
         if not keys:
             raise KeyFileCorrupted(path, "it holds no master key")
@@ -92,7 +92,6 @@ class PassphraseKeyring:
         self.path = path
         self._passphrase = passphrase
         self._keys = list(keys)
-        self._keks = dict(keks or {})
         self._kdf_name = kdf_name
         self._lock = threading.RLock()
         # (inode, mtime, size) of the file as last read or written; None: not yet read.
@@ -130,8 +129,7 @@ class PassphraseKeyring:
             raise KeyFileCorrupted(path, str(err)) from err
         except passphrase_box.BoxWontOpenError as err:
             raise WrongPassphrase(path) from err
-        keys, keks = _parse_keys(path, plaintext)
-        return cls(path, passphrase, keys, kdf_name, keks)
+        return cls(path, passphrase, _parse_keys(path, plaintext), kdf_name)
 
     def sealed_bytes(self) -> bytes:
         """The key file as it is on disk (still sealed), for backups."""
@@ -160,6 +158,7 @@ class PassphraseKeyring:
             except BaseException:
                 self._keys.pop()
                 raise
+            self._rewrap_keks()
             return fresh
 
     def retire(self, key_id: str) -> None:
@@ -170,6 +169,7 @@ class PassphraseKeyring:
                 raise UnknownMasterKey(key_id, held)
             if key_id == held[-1]:
                 raise CurrentMasterKeyRetire(key_id)
+            self._rewrap_keks()  # no KEK may be left under the key that goes
             before = list(self._keys)
             self._keys = [key for key in self._keys if key.key_id != key_id]
             try:
@@ -180,39 +180,74 @@ class PassphraseKeyring:
 
     def create_kek(self, kek_id: str) -> SoftwareMasterKey:
         with self._lock, self._file_lock():
-            self._refresh()
-            held = self._keks.get(kek_id)
+            held = self._read_kek(kek_id)
             if held is not None:
                 return held
             fresh = SoftwareMasterKey(kek_id, os.urandom(_KEY_BYTES))
-            self._keks[kek_id] = fresh
-            try:
-                self._write(overwrite=True)
-            except BaseException:
-                del self._keks[kek_id]
-                raise
+            self._write_kek(fresh, overwrite=False)
             return fresh
 
     def kek(self, kek_id: str) -> SoftwareMasterKey:
         with self._lock:
-            self._refresh()
-            held = self._keks.get(kek_id)
+            held = self._read_kek(kek_id)
             if held is None:
                 raise KekDestroyed(kek_id)
             return held
 
     def destroy_kek(self, kek_id: str) -> bool:
         with self._lock, self._file_lock():
-            self._refresh()
-            gone = self._keks.pop(kek_id, None)
-            if gone is None:
-                return False
+            path = self._kek_path(kek_id)
             try:
-                self._write(overwrite=True)
-            except BaseException:
-                self._keks[kek_id] = gone
-                raise
+                path.unlink()
+            except FileNotFoundError:
+                return False
+            _sync_directory(path.parent)
             return True
+
+    def _kek_dir(self) -> Path:
+        return self.path.with_name(self.path.name + ".keks")
+
+    def _kek_path(self, kek_id: str) -> Path:
+        if not kek_id.replace("-", "").isalnum():
+            raise KeyFileCorrupted(self._kek_dir(), f"{kek_id!r} is not a key-encryption key id")
+        return self._kek_dir() / f"{kek_id}.kek"
+
+    def _read_kek(self, kek_id: str) -> SoftwareMasterKey | None:
+        path = self._kek_path(kek_id)
+        try:
+            document = json.loads(path.read_bytes())
+            master = self.get(str(document["master_key_id"]))
+            wrapped = b64decode(document["wrapped"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError) as err:
+            raise KeyFileCorrupted(path, "it is not a wrapped key-encryption key") from err
+        return SoftwareMasterKey(
+            kek_id, master.unwrap(wrapped, frame(_KEK_DOMAIN, kek_id.encode()))
+        )
+
+    def _write_kek(self, kek: SoftwareMasterKey, *, overwrite: bool) -> None:
+        master = self.current()
+        document = {
+            "kek": kek.key_id,
+            "master_key_id": master.key_id,
+            "wrapped": b64encode(
+                master.wrap(kek.material, frame(_KEK_DOMAIN, kek.key_id.encode()))
+            ),
+        }
+        self._kek_dir().mkdir(mode=0o700, exist_ok=True)
+        write_atomically(
+            self._kek_path(kek.key_id), json.dumps(document).encode("utf-8"), overwrite=overwrite
+        )
+
+    def _rewrap_keks(self) -> None:
+        """Every KEK wrapped under the current master key (before an old one is retired)."""
+        if not self._kek_dir().is_dir():
+            return
+        for path in sorted(self._kek_dir().glob("*.kek")):
+            held = self._read_kek(path.stem)
+            if held is not None:
+                self._write_kek(held, overwrite=True)
 
     def key_ids(self) -> list[str]:
         with self._lock:
@@ -245,10 +280,6 @@ class PassphraseKeyring:
     def _write(self, *, overwrite: bool) -> None:
         document = {
             "keys": [{"id": key.key_id, "key": b64encode(key.material)} for key in self._keys],
-            "keks": [
-                {"id": kek.key_id, "key": b64encode(kek.material)}
-                for kek in sorted(self._keks.values(), key=lambda k: k.key_id)
-            ],
         }
         plaintext = json.dumps(document, sort_keys=True).encode("utf-8")
         sealed = passphrase_box.seal(plaintext, self._passphrase, BOX_PURPOSE, self._kdf_name)
@@ -267,8 +298,7 @@ class PassphraseKeyring:
             raise MasterKeyFileMissing(self.path) from err
         sealed, seen = _read(self.path)
         latest = PassphraseKeyring.from_sealed(self.path, sealed, self._passphrase)
-        self._keys, self._keks = latest._keys, latest._keks
-        self._kdf_name, self._seen = latest._kdf_name, seen
+        self._keys, self._kdf_name, self._seen = latest._keys, latest._kdf_name, seen
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
@@ -294,22 +324,24 @@ def _read(path: Path) -> tuple[bytes, tuple[int, int, int]]:
         raise MasterKeyFileMissing(path) from err
 
 
-def _parse_keys(
-    path: Path, plaintext: bytes
-) -> tuple[list[SoftwareMasterKey], dict[str, SoftwareMasterKey]]:
-    """The master keys (current last) and the KEKs by id; files from before KEKs have none."""
+def _parse_keys(path: Path, plaintext: bytes) -> list[SoftwareMasterKey]:
     try:
         document: Any = json.loads(plaintext)
         keys = [
             SoftwareMasterKey(str(entry["id"]), b64decode(entry["key"]))
             for entry in document["keys"]
         ]
-        keks = [
-            SoftwareMasterKey(str(entry["id"]), b64decode(entry["key"]))
-            for entry in document.get("keks", [])
-        ]
-    except (ValueError, KeyError, TypeError, AttributeError) as err:
+    except (ValueError, KeyError, TypeError) as err:
         raise KeyFileCorrupted(path, "its key list is malformed") from err
-    if not keys or any(len(key.material) != _KEY_BYTES for key in [*keys, *keks]):
+    if not keys or any(len(key.material) != _KEY_BYTES for key in keys):
         raise KeyFileCorrupted(path, "its key list is malformed")
-    return keys, {kek.key_id: kek for kek in keks}
+    return keys
+
+
+def _sync_directory(directory: Path) -> None:
+    """The unlink itself survives a power cut: a destroyed KEK does not come back."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

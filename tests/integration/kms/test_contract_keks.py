@@ -9,12 +9,14 @@ storage, while the other contract's keys and the dataset's own key still open.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
 from kms import (
     DataKey,
     KekDestroyed,
+    PassphraseKeyring,
     create_data_key,
     decrypt_stream,
     encrypt_stream,
@@ -77,11 +79,24 @@ def test_rotating_the_master_key_leaves_kek_wrapped_keys_under_their_kek(
     provider: KeyringUnderTest,
 ) -> None:
     keyring = provider.open()
+    old_master = keyring.current().key_id
     kek = keyring.create_kek(OTHER)
     output = create_data_key(keyring, "aes-256-gcm", b"out", under=kek).wrapped
     keyring.rotate()
     # Re-wrapping it under the master key would let it outlive the contract's KEK.
     assert rewrap_data_key(keyring, output, b"out") == output
+    keyring.retire(old_master)  # the KEK itself survives the master key it was made under
+    assert open_data_key(provider.open(), output, b"out").key_id == output.key_id
     keyring.destroy_kek(OTHER)
     with pytest.raises(KekDestroyed):
         open_data_key(keyring, output, b"out")
+
+
+def test_a_destroyed_passphrase_kek_leaves_no_file_behind(tmp_path: Path) -> None:
+    keyring = PassphraseKeyring.create(tmp_path / "master.key", "pass")
+    keyring.create_kek(REVOKED)
+    kek_files = list((tmp_path / "master.key.keks").iterdir())
+    assert [p.name for p in kek_files] == [f"{REVOKED}.kek"]
+    assert kek_files[0].stat().st_mode & 0o077 == 0  # readable by the service alone
+    keyring.destroy_kek(REVOKED)
+    assert list((tmp_path / "master.key.keks").iterdir()) == []

@@ -136,7 +136,7 @@ def test_revoking_makes_a_result_awaiting_review_unreleasable(
     assert job_status(room, OWNER, job).state is JobState.CANCELLED
     assert "revoked" in _cancel_reason(room, job)
     for voter in (OWNER, ADMIN):
-        with pytest.raises(ContractRevoked, match=f"cannot vote on {job}: c-12 v1 was revoked"):
+        with pytest.raises(ContractRevoked, match=f"cannot vote on {job}: contract c-12 v1 was revoked"):
             vote(room, voter, job, Decision.APPROVE)
     with pytest.raises(ContractRevoked):
         download_result(room, PARTNER, job)
