@@ -41,6 +41,7 @@ from sealroom.store.job_records import (
     JobRecord,
     ReleaseRecord,
 )
+from tests.fixtures.softhsm import SoftHsmToken
 
 from .conftest import ADMIN, PASSPHRASE, ROOT
 
@@ -136,7 +137,9 @@ def test_revoking_makes_a_result_awaiting_review_unreleasable(
     assert job_status(room, OWNER, job).state is JobState.CANCELLED
     assert "revoked" in _cancel_reason(room, job)
     for voter in (OWNER, ADMIN):
-        with pytest.raises(ContractRevoked, match=f"cannot vote on {job}: contract c-12 v1 was revoked"):
+        with pytest.raises(
+            ContractRevoked, match=f"cannot vote on {job}: contract c-12 v1 was revoked"
+        ):
             vote(room, voter, job, Decision.APPROVE)
     with pytest.raises(ContractRevoked):
         download_result(room, PARTNER, job)
@@ -209,10 +212,7 @@ def test_a_released_result_is_not_downloaded_after_revocation(
     assert _count(room, ExportLedgerRecord, job_id=job) >= 1
 
 
-def test_revocation_shreds_the_contracts_outputs_and_grants_but_not_the_record(
-    active: tuple[Sealroom, PartyKeyPair], isolated_home: Path
-) -> None:
-    room, _ = active
+def _shreds_outputs_and_grants_but_not_the_record(room: Sealroom, home: Path) -> None:
     job = _awaiting_review(room)
     assert read_outputs(room, job, releasable_only=False)  # readable while in force
     with room.sessions() as session:
@@ -225,27 +225,55 @@ def test_revocation_shreds_the_contracts_outputs_and_grants_but_not_the_record(
         assert len(grants) == 1
         grant = grants[0]
         assert grant.kek_id == kek_id_for("c-12", 1)
-    _revoke(room, isolated_home)
+    _revoke(room, home)
     # Nothing under the contract opens any more: not through Sealroom...
     with pytest.raises(KekDestroyed):
         read_outputs(room, job, releasable_only=False)
-    # ...nor with the keyring directly, opened afresh from its file.
-    fresh = replace(room, _keyring=None)
-    with pytest.raises(KekDestroyed):
-        fresh.keyring().kek(grant.kek_id)
-    with fresh.sessions() as session, pytest.raises(KekDestroyed):
-        load_data_key(session, fresh, output_key_id)
-    stored = stored_grant(grant)
-    with pytest.raises(KekDestroyed):
-        open_data_key(fresh.keyring(), stored, stored.context)
-    # The dataset itself is the owner's, not the contract's: it still decrypts.
-    verify_dataset(fresh, "customers")
-    # The record stays readable: the job, its run record, its audit trail.
-    with fresh.sessions() as session:
-        rec = session.get(JobRecord, job)
-        assert rec is not None and rec.run_record and rec.check_report is not None
-        actions = [e.event.action for e in query_events(session, contract="c-12")]
-    assert "contract.revoke" in actions and "contract.work_stopped" in actions
-    with fresh.sessions() as session:
-        # The grant's row stays too: ciphertext under a key that no longer exists.
-        assert session.get(ContractKeyGrantRecord, (grant.kek_id, grant.data_key_id))
+    # ...nor with the keyring directly, opened afresh from its file or token.
+    fresh = Sealroom.open(room.settings, lambda: PASSPHRASE)
+    try:
+        with pytest.raises(KekDestroyed):
+            fresh.keyring().kek(grant.kek_id)
+        with fresh.sessions() as session, pytest.raises(KekDestroyed):
+            load_data_key(session, fresh, output_key_id)
+        stored = stored_grant(grant)
+        with pytest.raises(KekDestroyed):
+            open_data_key(fresh.keyring(), stored, stored.context)
+        # The dataset itself is the owner's, not the contract's: it still decrypts.
+        verify_dataset(fresh, "customers")
+        # The record stays readable: the job, its run record, its audit trail.
+        with fresh.sessions() as session:
+            rec = session.get(JobRecord, job)
+            assert rec is not None and rec.run_record and rec.check_report is not None
+            actions = [e.event.action for e in query_events(session, contract="c-12")]
+            # The grant's row stays too: ciphertext under a key that no longer exists.
+            assert session.get(ContractKeyGrantRecord, (grant.kek_id, grant.data_key_id))
+        assert "contract.revoke" in actions and "contract.work_stopped" in actions
+    finally:
+        fresh.close()
+
+
+def test_revocation_shreds_the_contracts_outputs_and_grants_but_not_the_record(
+    active: tuple[Sealroom, PartyKeyPair], isolated_home: Path
+) -> None:
+    _shreds_outputs_and_grants_but_not_the_record(active[0], isolated_home)
+
+
+@pytest.fixture
+def on_softhsm(
+    isolated_home: Path, softhsm_token: SoftHsmToken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The room's master keys and KEKs in a real SoftHSM2 token (requested before ``room``)."""
+    monkeypatch.setenv("SEALROOM_KEY_PROVIDER", "pkcs11")
+    monkeypatch.setenv("SEALROOM_PKCS11_LIBRARY", softhsm_token.library)
+    monkeypatch.setenv("SEALROOM_PKCS11_TOKEN", softhsm_token.label)
+    monkeypatch.setenv("SEALROOM_PKCS11_PIN", softhsm_token.pin)
+
+
+@pytest.mark.softhsm
+def test_revocation_destroys_the_kek_inside_a_pkcs11_token(
+    on_softhsm: None, active: tuple[Sealroom, PartyKeyPair], isolated_home: Path
+) -> None:
+    room, _ = active
+    assert room.settings.key_provider == "pkcs11"
+    _shreds_outputs_and_grants_but_not_the_record(room, isolated_home)
