@@ -4,7 +4,8 @@ The recipes other rooms use are re-exported here; the primitives behind them
 live in ``kms._primitives`` and nothing outside ``kms`` imports those.
 
 - master keys: ``PassphraseKeyring`` (default), ``Pkcs11Keyring`` (a PKCS#11 token)
-- data keys: ``create_data_key``, ``open_data_key``, ``rewrap_data_key``
+- data keys: ``create_data_key``, ``open_data_key``, ``rewrap_data_key``,
+  ``grant_data_key`` (a contract's grant under its KEK), ``is_kek_id``
 - dataset files: ``encrypt_stream``, ``decrypt_stream``, ``EncryptingWriter``,
   ``DecryptingReader``
 - parties: ``generate_party_keys``, ``save_party_key_file``, ``load_party_key_file``,
@@ -18,6 +19,8 @@ from kms.data_keys import (
     DataKey,
     WrappedDataKey,
     create_data_key,
+    grant_data_key,
+    is_kek_id,
     open_data_key,
     rewrap_data_key,
 )
@@ -26,6 +29,7 @@ from kms.errors import (
     BadSignature,
     CiphertextCorrupted,
     CurrentMasterKeyRetire,
+    KekDestroyed,
     KeyDeviceUnavailable,
     KeyFileCorrupted,
     KeyFileExists,
@@ -74,6 +78,7 @@ __all__ = [
     "DataKey",
     "DecryptingReader",
     "EncryptingWriter",
+    "KekDestroyed",
     "KeyDeviceUnavailable",
     "KeyFileCorrupted",
     "KeyFileExists",
@@ -100,7 +105,9 @@ __all__ = [
     "encrypt_stream",
     "ephemeral_link_certificate",
     "generate_party_keys",
+    "grant_data_key",
     "is_certificate",
+    "is_kek_id",
     "load_party_key_file",
     "open_data_key",
     "open_sealed",

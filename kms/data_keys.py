@@ -7,6 +7,13 @@ few hundred bytes per dataset, never re-encrypting the data.
 The wrap binds the DEK's id, its algorithm and the caller's context (the dataset
 and version it belongs to) as associated data: a wrapped key copied onto another
 dataset's record, or relabelled as another algorithm, does not open.
+
+A data key may instead be wrapped under a contract's key-encryption key (KEK,
+ids ``kek-...``): the keys of that contract's outputs, and its *grants* (a
+dataset's data key wrapped once more under the KEK, for that contract's runs).
+Destroying the KEK shreds exactly those; the dataset's own master-wrapped key
+is untouched. Master-key rotation leaves KEK-wrapped keys as they are: re-wrapping
+them under the master key would undo the shredding.
 """
 
 from __future__ import annotations
@@ -22,9 +29,15 @@ from kms.algorithms import KEY_BYTES, Algorithm, check_algorithm
 from kms.errors import KeyUnwrapFailed, KmsUsageError
 
 if TYPE_CHECKING:
-    from kms.keyring import Keyring
+    from kms.keyring import Keyring, MasterKey
 
 _WRAP_DOMAIN = b"sealroom-dek-v1"
+KEK_PREFIX = "kek-"
+
+
+def is_kek_id(key_id: str) -> bool:
+    """Whether ``key_id`` names a contract's key-encryption key rather than a master key."""
+    return key_id.startswith(KEK_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -101,12 +114,15 @@ def _wrap_context(key_id: str, algorithm: Algorithm, context: bytes) -> bytes:
     return frame(_WRAP_DOMAIN, key_id.encode(), algorithm.encode(), context)
 
 
-def create_data_key(keyring: Keyring, algorithm: Algorithm, context: bytes) -> DataKey:
-    """A fresh random data key, wrapped under the keyring's current master key."""
+def create_data_key(
+    keyring: Keyring, algorithm: Algorithm, context: bytes, *, under: MasterKey | None = None
+) -> DataKey:
+    """A fresh random data key, wrapped under the keyring's current master key, or
+    under ``under`` (a contract's KEK from ``keyring.create_kek``)."""
     algorithm = check_algorithm(algorithm)
     key_id = f"dek-{secrets.token_hex(8)}"
     material = os.urandom(KEY_BYTES[algorithm])
-    master = keyring.current()
+    master = under or keyring.current()
     wrapped = WrappedDataKey(
         key_id=key_id,
         master_key_id=master.key_id,
@@ -117,9 +133,26 @@ def create_data_key(keyring: Keyring, algorithm: Algorithm, context: bytes) -> D
     return DataKey(wrapped, material)
 
 
+def grant_data_key(key: DataKey, kek: MasterKey, context: bytes) -> WrappedDataKey:
+    """The same data key wrapped once more under ``kek``: a contract's grant to use it.
+
+    The grant keeps the key's id (the data it encrypts names that id), and is bound
+    to ``context``, which should name the contract as well as the data.
+    """
+    return WrappedDataKey(
+        key_id=key.key_id,
+        master_key_id=kek.key_id,
+        algorithm=key.algorithm,
+        wrapped=kek.wrap(key._material, _wrap_context(key.key_id, key.algorithm, context)),
+        context=context,
+    )
+
+
 def open_data_key(keyring: Keyring, wrapped: WrappedDataKey, context: bytes) -> DataKey:
-    """Unwrap; UnknownMasterKey if its master key is gone, KeyUnwrapFailed otherwise."""
-    master = keyring.get(wrapped.master_key_id)
+    """Unwrap; UnknownMasterKey if its master key is gone, KekDestroyed if its contract's
+    KEK is, KeyUnwrapFailed otherwise."""
+    wrapping = wrapped.master_key_id
+    master = keyring.kek(wrapping) if is_kek_id(wrapping) else keyring.get(wrapping)
     try:
         material = master.unwrap(
             wrapped.wrapped, _wrap_context(wrapped.key_id, wrapped.algorithm, context)
@@ -130,7 +163,12 @@ def open_data_key(keyring: Keyring, wrapped: WrappedDataKey, context: bytes) -> 
 
 
 def rewrap_data_key(keyring: Keyring, wrapped: WrappedDataKey, context: bytes) -> WrappedDataKey:
-    """The same data key, wrapped under ``keyring.current()``; the data files are untouched."""
+    """The same data key, wrapped under ``keyring.current()``; the data files are untouched.
+
+    A key under a contract's KEK stays under it (its KEK is not rotated with the master).
+    """
+    if is_kek_id(wrapped.master_key_id):
+        return wrapped
     key = open_data_key(keyring, wrapped, context)
     master = keyring.current()
     return WrappedDataKey(

@@ -13,6 +13,7 @@
     ├── KeyDeviceUnavailable      PKCS#11 library or token absent, wrong PIN, locked token
     ├── UnknownMasterKey          a wrapped key names a master key the keyring does not hold
     ├── CurrentMasterKeyRetire    refusing to retire the master key new keys are wrapped under
+    ├── KekDestroyed              a contract's key-encryption key is gone (crypto-shredded)
     ├── KeyUnwrapFailed           opaque: a wrapped key does not open
     ├── CiphertextCorrupted       a dataset's encrypted file fails its checks (.label, .reason)
     ├── SealedMessageInvalid      opaque: a sealed result does not open for this key
@@ -155,6 +156,16 @@ class UnknownMasterKey(KmsError):
         super().__init__(
             f"The keyring does not hold master key {key_id} (it holds: {held_text}): restore "
             "the keyring file or token that wrapped this key, or restore from a key backup."
+        )
+
+
+class KekDestroyed(KmsError):
+    def __init__(self, kek_id: str) -> None:
+        self.kek_id = kek_id
+        super().__init__(
+            f"The keyring holds no key-encryption key {kek_id}: it was destroyed when its "
+            "contract was revoked or expired (or never made), so nothing wrapped under it can "
+            "be opened again; work under a new contract version."
         )
 
 

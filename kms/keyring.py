@@ -2,7 +2,11 @@
 
 A keyring holds the current master key, under which new data keys are wrapped,
 and the retired ones, kept only until every data key has been re-wrapped under
-the current one. Two providers implement it: ``PassphraseKeyring`` (a key file
+the current one. Beside them, a keyring holds one key-encryption key (KEK) per
+contract version, which wraps that contract's data-key grants and output keys;
+destroying it (revocation, expiry) makes everything under the contract
+unreadable while the master keys, and every other contract, are untouched. Two
+providers implement it: ``PassphraseKeyring`` (a key file
 sealed under a passphrase; the default) and ``Pkcs11Keyring`` (keys generated
 inside a PKCS#11 token that never leave it; production).
 """
@@ -48,6 +52,15 @@ class Keyring(Protocol):
 
     def key_ids(self) -> list[str]:
         """Every key held, oldest first; the last one is the current key."""
+
+    def create_kek(self, kek_id: str) -> MasterKey:
+        """The key-encryption key ``kek_id`` (one per contract version), made if absent."""
+
+    def kek(self, kek_id: str) -> MasterKey:
+        """The key-encryption key ``kek_id``; KekDestroyed if it was destroyed or never made."""
+
+    def destroy_kek(self, kek_id: str) -> bool:
+        """Destroy ``kek_id`` for good (crypto-shredding); False if the keyring held none."""
 
     def describe(self) -> dict[str, str]:
         """What ``sealroom doctor`` prints: provider, where, current key id, algorithm."""

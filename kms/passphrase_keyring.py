@@ -10,6 +10,12 @@ Several processes may hold the same keyring (the server, a CLI rotating keys).
 Each one notices when the file changed under it and reads it again before
 answering, and changes are made under an exclusive lock on ``<file>.lock``, so
 two rotations never overwrite each other's new key.
+
+A contract's key-encryption key (KEK) is a random AES key of its own, kept
+beside the key file in ``<file>.keks/<kek id>.kek``, wrapped under the current
+master key (and re-wrapped when the master key rotates). Destroying it deletes
+that file: what it wrapped can no longer be opened, while the master keys, and
+the key file with its expensive passphrase derivation, are untouched.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from kms._primitives.encoding import b64decode, b64encode, frame
 from kms._primitives.files import write_atomically
 from kms.errors import (
     CurrentMasterKeyRetire,
+    KekDestroyed,
     KeyFileCorrupted,
     KeyFileExists,
     KeyUnwrapFailed,
@@ -42,6 +49,7 @@ from kms.errors import (
 BOX_PURPOSE = "sealroom-master-keys"
 _WRAP_VERSION = b"\x01"
 _WRAP_DOMAIN = b"sealroom-master-wrap-v1"
+_KEK_DOMAIN = b"sealroom-kek-v1"
 _KEY_BYTES = 32
 
 
@@ -150,6 +158,7 @@ class PassphraseKeyring:
             except BaseException:
                 self._keys.pop()
                 raise
+            self._rewrap_keks()
             return fresh
 
     def retire(self, key_id: str) -> None:
@@ -160,6 +169,7 @@ class PassphraseKeyring:
                 raise UnknownMasterKey(key_id, held)
             if key_id == held[-1]:
                 raise CurrentMasterKeyRetire(key_id)
+            self._rewrap_keks()  # no KEK may be left under the key that goes
             before = list(self._keys)
             self._keys = [key for key in self._keys if key.key_id != key_id]
             try:
@@ -167,6 +177,77 @@ class PassphraseKeyring:
             except BaseException:
                 self._keys = before
                 raise
+
+    def create_kek(self, kek_id: str) -> SoftwareMasterKey:
+        with self._lock, self._file_lock():
+            held = self._read_kek(kek_id)
+            if held is not None:
+                return held
+            fresh = SoftwareMasterKey(kek_id, os.urandom(_KEY_BYTES))
+            self._write_kek(fresh, overwrite=False)
+            return fresh
+
+    def kek(self, kek_id: str) -> SoftwareMasterKey:
+        with self._lock:
+            held = self._read_kek(kek_id)
+            if held is None:
+                raise KekDestroyed(kek_id)
+            return held
+
+    def destroy_kek(self, kek_id: str) -> bool:
+        with self._lock, self._file_lock():
+            path = self._kek_path(kek_id)
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                return False
+            _sync_directory(path.parent)
+            return True
+
+    def _kek_dir(self) -> Path:
+        return self.path.with_name(self.path.name + ".keks")
+
+    def _kek_path(self, kek_id: str) -> Path:
+        if not kek_id.replace("-", "").isalnum():
+            raise KeyFileCorrupted(self._kek_dir(), f"{kek_id!r} is not a key-encryption key id")
+        return self._kek_dir() / f"{kek_id}.kek"
+
+    def _read_kek(self, kek_id: str) -> SoftwareMasterKey | None:
+        path = self._kek_path(kek_id)
+        try:
+            document = json.loads(path.read_bytes())
+            master = self.get(str(document["master_key_id"]))
+            wrapped = b64decode(document["wrapped"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError) as err:
+            raise KeyFileCorrupted(path, "it is not a wrapped key-encryption key") from err
+        return SoftwareMasterKey(
+            kek_id, master.unwrap(wrapped, frame(_KEK_DOMAIN, kek_id.encode()))
+        )
+
+    def _write_kek(self, kek: SoftwareMasterKey, *, overwrite: bool) -> None:
+        master = self.current()
+        document = {
+            "kek": kek.key_id,
+            "master_key_id": master.key_id,
+            "wrapped": b64encode(
+                master.wrap(kek.material, frame(_KEK_DOMAIN, kek.key_id.encode()))
+            ),
+        }
+        self._kek_dir().mkdir(mode=0o700, exist_ok=True)
+        write_atomically(
+            self._kek_path(kek.key_id), json.dumps(document).encode("utf-8"), overwrite=overwrite
+        )
+
+    def _rewrap_keks(self) -> None:
+        """Every KEK wrapped under the current master key (before an old one is retired)."""
+        if not self._kek_dir().is_dir():
+            return
+        for path in sorted(self._kek_dir().glob("*.kek")):
+            held = self._read_kek(path.stem)
+            if held is not None:
+                self._write_kek(held, overwrite=True)
 
     def key_ids(self) -> list[str]:
         with self._lock:
@@ -255,3 +336,12 @@ def _parse_keys(path: Path, plaintext: bytes) -> list[SoftwareMasterKey]:
     if not keys or any(len(key.material) != _KEY_BYTES for key in keys):
         raise KeyFileCorrupted(path, "its key list is malformed")
     return keys
+
+
+def _sync_directory(directory: Path) -> None:
+    """The unlink itself survives a power cut: a destroyed KEK does not come back."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

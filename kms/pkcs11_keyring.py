@@ -8,6 +8,10 @@ never in this process. CKA_ID holds an 8-byte generation counter: the key with
 the highest generation is the current one, which keeps "current" a property of
 the token itself rather than of some file beside it.
 
+A contract's key-encryption key (KEK) is another such object, labelled
+``sealroom-kek-<id>``; destroying it is C_DestroyObject inside the token, after
+which nothing wrapped under it opens, here or on any copy of the store.
+
 python-pkcs11 is imported lazily: it belongs to the server extra, and a partner
 who only opens sealed results never needs it.
 """
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from kms._primitives.encoding import frame
 from kms.errors import (
     CurrentMasterKeyRetire,
+    KekDestroyed,
     KeyDeviceUnavailable,
     KeyUnwrapFailed,
     UnknownMasterKey,
@@ -37,6 +42,8 @@ if TYPE_CHECKING:
     from pkcs11 import Session
 
 LABEL_PREFIX = "sealroom-master-"
+KEK_LABEL_PREFIX = "sealroom-kek-"
+_KEK_OBJECT_ID = b"sealroom-kek"  # not 8 bytes: never read as a master key's generation
 _WRAP_VERSION = b"\x01"
 _WRAP_DOMAIN = b"sealroom-token-wrap-v1"
 _IV_BYTES = 12
@@ -210,36 +217,77 @@ class Pkcs11Keyring:
             raise UnknownMasterKey(key_id, [key.key_id for key in self._keys])
 
     def rotate(self) -> TokenMasterKey:
-        from pkcs11 import Attribute, KeyType  # noqa: PLC0415
-
         with self._lock:
             self._load_keys()
             generation = self._keys[-1].generation + 1 if self._keys else 1
             key_id = f"mk-{secrets.token_hex(4)}"
-            with self.device_call():
-                handle = self._session.generate_key(
-                    KeyType.AES,
-                    256,
-                    id=struct.pack(">Q", generation),
-                    label=LABEL_PREFIX + key_id,
-                    store=True,
-                    template={
-                        Attribute.TOKEN: True,
-                        Attribute.PRIVATE: True,
-                        Attribute.SENSITIVE: True,
-                        Attribute.EXTRACTABLE: False,
-                        Attribute.ENCRYPT: True,
-                        Attribute.DECRYPT: True,
-                        Attribute.WRAP: False,
-                        Attribute.UNWRAP: False,
-                        Attribute.SIGN: False,
-                        Attribute.VERIFY: False,
-                        Attribute.DERIVE: False,
-                    },
-                )
+            handle = self._generate(struct.pack(">Q", generation), LABEL_PREFIX + key_id)
             key = TokenMasterKey(key_id, generation, self, handle)
             self._keys.append(key)
             return key
+
+    def create_kek(self, kek_id: str) -> TokenMasterKey:
+        with self._lock:
+            held = self._find_kek(kek_id)
+            if held is None:
+                held = self._generate(_KEK_OBJECT_ID, KEK_LABEL_PREFIX + kek_id)
+            return TokenMasterKey(kek_id, 0, self, held)
+
+    def kek(self, kek_id: str) -> TokenMasterKey:
+        with self._lock:
+            held = self._find_kek(kek_id)
+            if held is None:
+                raise KekDestroyed(kek_id)
+            return TokenMasterKey(kek_id, 0, self, held)
+
+    def destroy_kek(self, kek_id: str) -> bool:
+        with self._lock:
+            held = self._find_kek(kek_id)
+            if held is None:
+                return False
+            with self.device_call():
+                held.destroy()
+            return True
+
+    def _find_kek(self, kek_id: str) -> Any:
+        from pkcs11 import Attribute, ObjectClass  # noqa: PLC0415
+
+        with self.device_call():
+            found = list(
+                self._session.get_objects(
+                    {
+                        Attribute.CLASS: ObjectClass.SECRET_KEY,
+                        Attribute.LABEL: KEK_LABEL_PREFIX + kek_id,
+                    }
+                )
+            )
+        return found[0] if found else None
+
+    def _generate(self, object_id: bytes, label: str) -> Any:
+        """A new AES-256 key inside the token that can only encrypt and decrypt there."""
+        from pkcs11 import Attribute, KeyType  # noqa: PLC0415
+
+        with self.device_call():
+            return self._session.generate_key(
+                KeyType.AES,
+                256,
+                id=object_id,
+                label=label,
+                store=True,
+                template={
+                    Attribute.TOKEN: True,
+                    Attribute.PRIVATE: True,
+                    Attribute.SENSITIVE: True,
+                    Attribute.EXTRACTABLE: False,
+                    Attribute.ENCRYPT: True,
+                    Attribute.DECRYPT: True,
+                    Attribute.WRAP: False,
+                    Attribute.UNWRAP: False,
+                    Attribute.SIGN: False,
+                    Attribute.VERIFY: False,
+                    Attribute.DERIVE: False,
+                },
+            )
 
     def retire(self, key_id: str) -> None:
         with self._lock:

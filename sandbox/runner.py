@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,11 +74,14 @@ def run_job(
     run_id: str | None = None,
     now: datetime | None = None,
     run_volume: RunVolume | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> RunRecord:
     """Run ``spec`` isolated on ``backend``; collected outputs land in ``destination``.
 
     The run lives in ``run_volume`` when the caller opened one (to decrypt the
     inputs straight into memory), else in a volume of its own under ``work_root``.
+    ``stop`` is asked while the job runs; when it answers True the job is terminated
+    (the worker's way to end a run whose contract was revoked).
     """
     spec.validate()
     backend.check_available()
@@ -97,7 +101,7 @@ def run_job(
         backend.prepare(space)
         prepared = time.monotonic()
         backend.execute(space)
-        status, enforced = _supervise(backend, space)
+        status, enforced = _supervise(backend, space, stop)
         finished = time.monotonic()
         collection = backend.collect_outputs(space, destination)
         stdout, stderr = backend.logs(space)
@@ -151,7 +155,9 @@ def run_job(
     )
 
 
-def _supervise(backend: Backend, space: workspace.Workspace) -> tuple[JobStatus, Enforced | None]:
+def _supervise(
+    backend: Backend, space: workspace.Workspace, stop: Callable[[], bool] | None = None
+) -> tuple[JobStatus, Enforced | None]:
     limits = space.policy.limits
     deadline = time.monotonic() + limits.wall_seconds
     while True:
@@ -164,6 +170,8 @@ def _supervise(backend: Backend, space: workspace.Workspace) -> tuple[JobStatus,
         used = backend.cpu_seconds_used(space)
         if used is not None and used > limits.cpu_seconds:
             return backend.terminate(space), Enforced.CPU_TIME
+        if stop is not None and stop():
+            return backend.terminate(space), Enforced.OPERATOR
         usage = outputs.filesystem_usage(space.outputs_dir)
         if usage.entries > limits.output_files:
             return backend.terminate(space), Enforced.OUTPUT_FILES

@@ -53,6 +53,7 @@ from jobs.psi import (
 )
 from kms import (
     BadSignature,
+    KekDestroyed,
     KeyDeviceUnavailable,
     KmsError,
     KmsUsageError,
@@ -169,6 +170,7 @@ ERROR_KINDS: Mapping[type[BaseException], ProblemKind] = {
     # kms: caller mistakes are 4xx; the server's own keys failing is 5xx
     KmsError: SERVER_FAULT,
     KmsUsageError: BAD_REQUEST,
+    KekDestroyed: CONFLICT,  # its contract was revoked or expired: shredded on purpose
     UnsupportedAlgorithm: BAD_REQUEST,
     BadSignature: UNPROCESSABLE,
     SealedMessageInvalid: UNPROCESSABLE,

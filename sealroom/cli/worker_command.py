@@ -9,6 +9,7 @@ import typer
 
 from sealroom.cli.session import console, opened
 from sealroom.cli.stopping import exit_on_sigterm
+from sealroom.service.contract_ending import StoppedWork, sweep_ended_contracts
 from sealroom.service.job_runner import RecoveredJob, recover_jobs, run_next_job, sweep_work_dir
 
 
@@ -27,6 +28,7 @@ def worker(
         for name in swept.groups:
             console.print(f"removed the control group a killed run left: {name}")
         _report(recover_jobs(room))
+        _report_stopped(sweep_ended_contracts(room))
         while True:
             view = run_next_job(room)
             if view is not None:
@@ -36,9 +38,21 @@ def worker(
                 return
             # Workers share the store: another's killed jobs are taken up here.
             _report(recover_jobs(room))
+            # An expired contract's work stops here even if nobody acts on it.
+            _report_stopped(sweep_ended_contracts(room))
             idle.wait(poll)
 
 
 def _report(recovered: list[RecoveredJob]) -> None:
     for item in recovered:
         console.print(f"recovered {item.job_id}: {item.event} ({item.reason})")
+
+
+def _report_stopped(stopped: list[StoppedWork]) -> None:
+    for item in stopped:
+        cancelled = ", ".join(item.cancelled) or "no jobs"
+        shredded = "; its key destroyed" if item.key_destroyed else ""
+        console.print(
+            f"stopped {item.contract_id} v{item.version}: cancelled {cancelled}{shredded} "
+            f"({item.reason})"
+        )

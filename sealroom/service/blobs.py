@@ -19,6 +19,7 @@ from kms import (
     DataKey,
     DecryptingReader,
     EncryptingWriter,
+    MasterKey,
     WrappedDataKey,
     create_data_key,
     open_data_key,
@@ -28,11 +29,19 @@ from sealroom.store.models import DataKeyRecord
 
 
 def new_data_key(
-    session: Session, room: Sealroom, context: str, algorithm: Algorithm | None = None
+    session: Session,
+    room: Sealroom,
+    context: str,
+    algorithm: Algorithm | None = None,
+    *,
+    under: MasterKey | None = None,
 ) -> DataKey:
-    """A fresh data key, its wrapped form added to the caller's transaction."""
+    """A fresh data key, its wrapped form added to the caller's transaction.
+
+    It is wrapped under the current master key, or under ``under`` (a contract's KEK).
+    """
     key = create_data_key(
-        room.keyring(), algorithm or room.settings.default_algorithm, context.encode()
+        room.keyring(), algorithm or room.settings.default_algorithm, context.encode(), under=under
     )
     session.add(
         DataKeyRecord(

@@ -286,6 +286,12 @@ def record_step(
             contract=rec.contract_id,
             detail={"party": step.party, "state": status.state.value, "hash": rec.contract_hash},
         )
+    if status.state is State.REVOKED:
+        # The kill switch takes effect now, not at the next check: queued and waiting
+        # jobs are cancelled, running ones dropped, the contract's KEK destroyed.
+        from sealroom.service.contract_ending import stop_if_ended
+
+        stop_if_ended(room, rec.contract_id, rec.version)
     return ContractView(
         view.contract,
         view.contract_hash,

@@ -441,10 +441,16 @@ def show_dataset(room: Sealroom, name: str, version: int | None = None) -> Datas
         return _view(rec, owner, key.algorithm, key.master_key_id)
 
 
-def open_dataset_reader(room: Sealroom, view: DatasetView) -> tuple[DecryptingReader, BinaryIO]:
-    """A streaming reader of the plaintext canonical Parquet (callers close both)."""
+def open_dataset_reader(
+    room: Sealroom, view: DatasetView, *, key: DataKey | None = None
+) -> tuple[DecryptingReader, BinaryIO]:
+    """A streaming reader of the plaintext canonical Parquet (callers close both).
+
+    ``key`` is the dataset's data key as a contract's grant opened it; without it the
+    master-wrapped key is used (the owner's own checks, not a contract's runs).
+    """
     with room.sessions() as session:
-        data_key = load_data_key(session, room, view.data_key_id)
+        data_key = key or load_data_key(session, room, view.data_key_id)
         rec, _, _ = _load_version(session, view.name, view.version)
     blob = (room.settings.blob_dir / rec.blob_name).open("rb")
     return DecryptingReader(blob, data_key, view.label), blob

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from contracts import Contract, JobKind, RunMode
 from jobs import JobEvent, JobState, advance, code_hash
 from sealroom.errors import NotFound
-from sealroom.service.blobs import load_data_key, new_data_key, read_blob, sha256, write_blob
+from sealroom.service.blobs import load_data_key, read_blob, sha256, write_blob
 from sealroom.service.context import Sealroom
+from sealroom.service.contract_keys import new_output_key
 from sealroom.service.recording import record
 from sealroom.store.job_records import JobOutputRecord, JobRecord
 
@@ -110,11 +111,12 @@ def store_outputs(
 ) -> None:
     """Encrypts a run's output files under a new data key of the job's, one row each.
 
+    The key is wrapped under the contract's KEK, so revoking the contract shreds them.
     ``releasable`` names the files that may go to review (those that passed the
     checks); the others are kept for the record but never leave.
     """
     job = rec.job_id
-    key = new_data_key(session, room, f"sealroom/job-outputs/{job}")
+    key = new_output_key(session, room, rec)
     session.flush()
     rec.output_key_id = key.key_id
     for name, data in sorted(files.items()):

@@ -44,8 +44,10 @@ from sandbox import (
 )
 from sealroom.service.code_approvals import code_refusal
 from sealroom.service.context import Sealroom
+from sealroom.service.contract_ending import RunWatch, cancel_if_ended, stop_job_if_ended
+from sealroom.service.contract_keys import open_dataset_under
 from sealroom.service.contracts import show_contract
-from sealroom.service.datasets import open_dataset_reader, show_dataset
+from sealroom.service.datasets import show_dataset
 from sealroom.service.job_records import load_job, store_outputs, transition
 from sealroom.service.jobs import JobView, job_view
 from sealroom.service.leases import (
@@ -103,6 +105,8 @@ def _claim(room: Sealroom, job_id: str | None) -> tuple[str, Contract] | None:
             if not getattr(taken, "rowcount", 0):
                 continue  # another worker took it between our look and our write
             rec = load_job(session, candidate)
+            if cancel_if_ended(session, room, rec) is not None:
+                continue  # its contract is revoked or expired: cancelled, never started
             rec.attempts += 1
             take(rec, holder, room.clock())
             transition(
@@ -239,6 +243,8 @@ def _run(room: Sealroom, job: str, contract: Contract, volume: RunVolume) -> Job
         mode=Mode(mode),
         limits=Limits(),
     )
+    if (stopped := stop_job_if_ended(room, job)) is not None:
+        return stopped  # the contract ended while the inputs were prepared
     # One run id per attempt: a sandbox left behind by a killed worker never collides.
     run = run_job(
         spec,
@@ -247,6 +253,7 @@ def _run(room: Sealroom, job: str, contract: Contract, volume: RunVolume) -> Job
         run_id=f"{job}-{attempt}",
         now=room.clock(),
         run_volume=volume,
+        stop=RunWatch(room, job),  # a revoked contract's run is terminated, not waited for
     )
     described = backend.describe()
     run_record = {"backend": described, "run": _jsonable(run.as_dict()), "sample_drift": drift}
@@ -342,7 +349,10 @@ def _prepare_inputs(
             drift[dataset.name] = debug_sample_file(room, contract, dataset.name, target).drift
         else:
             view = show_dataset(room, dataset.name)
-            reader, blob = open_dataset_reader(room, view)
+            # Through the contract's grant: a revoked contract's runs cannot open the data.
+            reader, blob = open_dataset_under(
+                room, show_contract(room, contract.id, contract.version), view
+            )
             try:
                 with target.open("xb") as out:
                     shutil.copyfileobj(reader, out, 1 << 20)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from kms import read_backup, rewrap_data_key, write_backup
+from kms import is_kek_id, read_backup, rewrap_data_key, write_backup
 from sealroom.service.actors import Actor, require_admin
 from sealroom.service.blobs import wrapped_key
 from sealroom.service.context import Sealroom
@@ -68,7 +68,10 @@ def backup_keys(room: Sealroom, actor: Actor, path: Path) -> int:
     require_admin(actor, "back up the key store")
     with transaction(room.sessions) as session:
         rows = session.scalars(select(DataKeyRecord).order_by(DataKeyRecord.key_id)).all()
-        write_backup(path, room.keyring(), [wrapped_key(r) for r in rows])
+        # Keys under a contract's KEK are not the backup's: the KEK lives in the keyring,
+        # and once it is destroyed (revocation) nothing may bring what it wrapped back.
+        master_wrapped = [wrapped_key(r) for r in rows if not is_kek_id(r.master_key_id)]
+        write_backup(path, room.keyring(), master_wrapped)
         record(
             session,
             at=room.clock(),

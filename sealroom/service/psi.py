@@ -29,6 +29,7 @@ from sealroom.errors import NotFound, PermissionDenied, WrongState
 from sealroom.service.actors import Actor, acting_party
 from sealroom.service.admission import admit
 from sealroom.service.context import Sealroom
+from sealroom.service.contract_state import require_in_force
 from sealroom.service.contracts import ContractView, list_contracts, show_contract
 from sealroom.service.job_records import add_job, load_job, store_outputs, transition
 from sealroom.service.leases import holder_is_gone, let_go, seize, take
@@ -203,6 +204,7 @@ def _check_caller(room: Sealroom, actor: Actor, job_id: str) -> tuple[ContractVi
         rec = _running(session, job_id)
         kind, contract_ref = JobKind(rec.kind), (rec.contract_id, rec.contract_version)
     view = show_contract(room, *contract_ref)
+    require_in_force(view, room.clock(), doing=f"take a message of PSI run {job_id}")
     party, _ = acting_party(actor, view.contract, (Role.RECIPIENT,))
     if party != rec.submitter:
         raise PermissionDenied(f"{job_id} belongs to {rec.submitter}, not {party}")

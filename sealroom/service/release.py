@@ -34,6 +34,7 @@ from jobs import (
 from sealroom.service.blobs import sha256, write_plain_blob
 from sealroom.service.code_approvals import check_job_code, code_approvals_for
 from sealroom.service.context import Sealroom
+from sealroom.service.contract_state import require_job_contract_in_force
 from sealroom.service.contracts import show_contract
 from sealroom.service.datasets import show_dataset
 from sealroom.service.decisions import signed_approvals
@@ -53,6 +54,7 @@ def release_result(
     One sealed copy per recipient, the signed receipt and the export-ledger rows
     (with their threshold warnings) are stored, then the job reads ``released``.
     """
+    require_job_contract_in_force(room, rec, doing=f"release {rec.job_id}")
     # The store's rows are not trusted: the code is re-hashed against its signed approval
     # and every approval's signature is checked again before anything is sealed.
     check_job_code(session, room, rec, contract)

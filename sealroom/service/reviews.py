@@ -34,6 +34,7 @@ from sealroom.errors import PermissionDenied, WrongState
 from sealroom.service.actors import Actor, acting_party
 from sealroom.service.code_approvals import approving_seats
 from sealroom.service.context import Sealroom
+from sealroom.service.contract_state import require_in_force, require_job_contract_in_force
 from sealroom.service.contracts import show_contract
 from sealroom.service.decisions import (
     OfferedSignature,
@@ -200,6 +201,7 @@ def vote(
     with transaction(room.sessions) as session:
         rec = load_job(session, job_id)
         contract = show_contract(room, rec.contract_id, rec.contract_version).contract
+        require_job_contract_in_force(room, rec, doing=f"vote on {job_id}")
         review = _verified_review(session, room, contract, rec)
         party = _reviewer_party(actor, contract, review)
         # A vote on a job still running (or already decided) would sit in the store
@@ -262,6 +264,7 @@ def approve_code(
     """A reviewer's signed approval of ``code`` (hash, interpreter, entry name) for real
     runs under the contract's current version; returns the seats approving it so far."""
     view = show_contract(room, contract_id)
+    require_in_force(view, room.clock(), doing=f"approve code under {view.ref}")
     quorum = who_must_review(view.contract, OutputClass.TABLE, submitter="")
     party = next((p for p in actor.parties if p in quorum.reviewers), None)
     if party is None:

@@ -2,6 +2,7 @@
 
 from sealroom.audit import records as audit_records
 from sealroom.store import (
+    contract_key_records,
     contract_records,
     job_records,
     leakage_records,
@@ -11,6 +12,7 @@ from sealroom.store import (
 
 __all__ = [
     "audit_records",
+    "contract_key_records",
     "contract_records",
     "job_records",
     "leakage_records",

@@ -80,10 +80,24 @@ QUERIES = {
     "tokens.check_scopes",
     "tokens.parse_token",
     "tokens.list_tokens",
+    "contract_state.require_in_force",
+    "contract_state.require_job_contract_in_force",
+    "contract_state.why_not_in_force",
+    "contract_ending.why_ended",
 }
 # Building blocks that write only what their audited caller records (encrypted blobs;
 # who holds a running job, which the caller's job event names).
-BUILDING_BLOCKS = {"blobs", "leases"}
+# A contract's KEK, grants and output keys are made for the audited run that uses them;
+# their destruction is recorded by contract_ending (contract.work_stopped).
+BUILDING_BLOCKS = {"blobs", "leases", "contract_keys"}
+# Stopping a revoked or expired contract's work: each job's cancellation and the
+# contract.work_stopped event are checked in test_revocation.py.
+CONTRACT_ENDING = {
+    "contract_ending.stop_work_under",
+    "contract_ending.stop_if_ended",
+    "contract_ending.stop_job_if_ended",
+    "contract_ending.sweep_ended_contracts",
+}
 # Owner-side protocol steps that only the audited psi.exchange_psi calls.
 # Where the owner's PSI work runs, and its share made ahead: no store change; the
 # run's events are psi.open_psi's and psi.exchange_psi's.
@@ -211,6 +225,7 @@ def test_every_public_service_function_is_classified() -> None:
         - set(JOB_COMMANDS)
         - set(PSI_COMMANDS)
         - PSI_STEPS
+        - CONTRACT_ENDING
     )
     assert not unknown, (
         f"classify these service functions as queries or give them an audited scenario: "
@@ -220,7 +235,9 @@ def test_every_public_service_function_is_classified() -> None:
 
 def test_every_classified_name_is_a_public_service_function() -> None:
     # A name left behind by a move would classify nothing and hide the function's new home.
-    classified = QUERIES | LOG_INTERNAL | BOOKKEEPING | PSI_STEPS | _command_names()
+    classified = (
+        QUERIES | LOG_INTERNAL | BOOKKEEPING | PSI_STEPS | CONTRACT_ENDING | _command_names()
+    )
     named = classified | set(JOB_COMMANDS) | set(PSI_COMMANDS)
     defined = {
         f"{info.name}.{name}"
