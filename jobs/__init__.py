@@ -106,6 +106,7 @@ from jobs.states import FINAL_STATES, TRANSITIONS, JobEvent, JobState, advance, 
 if TYPE_CHECKING:
     from jobs.check_report import Action, CheckName, CheckReport, FileOutcome, FileReport
     from jobs.dp_noise import NoisedOutputs, apply_noise
+    from jobs.log_checks import check_logs
     from jobs.output_checks import CheckedOutputs, OutputCheckPolicy, check_outputs
     from jobs.output_files import read_output, write_output
     from jobs.released_groups import psi_groups, table_groups
@@ -116,6 +117,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "NoisedOutputs": "jobs.dp_noise",
     "apply_noise": "jobs.dp_noise",
+    "check_logs": "jobs.log_checks",
     "psi_groups": "jobs.released_groups",
     "table_groups": "jobs.released_groups",
     "Action": "jobs.check_report",
@@ -210,6 +212,7 @@ __all__ = [
     "build_sensitive_index",
     "cast",
     "check_code_unchanged",
+    "check_logs",
     "check_outputs",
     "code_diff",
     "code_hash",

@@ -68,8 +68,9 @@ def check_report_table(report: dict[str, object] | None) -> Table:
     for column in ("file", "outcome", "passed", "failures"):
         table.add_column(column, overflow="fold")
     files = report.get("files", []) if report else []
-    assert isinstance(files, list)
-    for f in files:
+    logs = report.get("logs", []) if report else []  # what a real run printed, checked
+    assert isinstance(files, list) and isinstance(logs, list)
+    for f in [*files, *logs]:
         failures = [safe(f"{x['action']}: {x['reason']}") for x in f.get("failures", [])]
         table.add_row(
             safe(f["name"]),

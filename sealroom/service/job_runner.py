@@ -276,7 +276,13 @@ def _run(room: Sealroom, job: str, contract: Contract, volume: RunVolume) -> Job
     files = {o.name: (work / "outputs" / o.name).read_bytes() for o in run.outputs}
     if mode == RunMode.DEBUG.value:
         return _finish(room, job, run, run_record, files, releasable=set(files), report=None)
-    from jobs import OutputCheckPolicy, apply_noise, build_sensitive_index, check_outputs
+    from jobs import (
+        OutputCheckPolicy,
+        apply_noise,
+        build_sensitive_index,
+        check_logs,
+        check_outputs,
+    )
 
     tables = {name: pq.read_table(path) for name, path in inputs.items()}
     index = build_sensitive_index(contract, tables, key=os.urandom(32))
@@ -284,6 +290,10 @@ def _run(room: Sealroom, job: str, contract: Contract, volume: RunVolume) -> Job
     checked = check_outputs(files, policy, index, inputs=tables)
     # Noise once, here, so reviewers approve the very bytes that are released.
     noised = apply_noise(checked, contract, tables)
+    report = noised.report_json()
+    # What it printed came from the full data too: checked line by line for the reviewers.
+    streams = {"stdout": run.stdout.text, "stderr": run.stderr.text}
+    report["logs"] = [r.to_json() for r in check_logs(streams, index)]
     return _finish(
         room,
         job,
@@ -291,7 +301,7 @@ def _run(room: Sealroom, job: str, contract: Contract, volume: RunVolume) -> Job
         run_record,
         dict(noised.releasable),
         releasable=set(noised.releasable),
-        report=noised.report_json(),
+        report=report,
     )
 
 
