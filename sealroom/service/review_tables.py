@@ -42,7 +42,9 @@ def output_table(name: str, data: bytes, *, first_row: int, last_row: int) -> Ou
     try:
         table = read_output(name, data)
     except OutputUnreadable as err:
-        lines = data.decode("utf-8", "surrogateescape").splitlines()
+        # Bytes that are not UTF-8 (a PSI protocol message) show as \xNN: JSON carries
+        # no lone surrogates, and the reviewer sees that they are bytes.
+        lines = data.decode("utf-8", "backslashreplace").splitlines()
         start, stop = _bounds(first_row, last_row, len(lines))
         return OutputTable(
             name,
@@ -88,7 +90,7 @@ def _cell(value: Any) -> Cell:
     if isinstance(value, str):
         return value
     if isinstance(value, bytes):
-        return value.decode("utf-8", "surrogateescape")
+        return value.decode("utf-8", "backslashreplace")
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, list | dict):

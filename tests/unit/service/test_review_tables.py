@@ -40,4 +40,15 @@ def test_a_file_that_is_no_table_comes_as_its_lines() -> None:
     table = output_table("notes.txt", b"one\ntwo\x1b[2J\nthree\xff\n", first_row=2, last_row=3)
     assert table.unreadable is not None and table.columns == ()
     assert (table.total_rows, table.first_row) == (3, 2)
-    assert table.rows == (("two\x1b[2J",), ("three\udcff",))
+    assert table.rows == (("two\x1b[2J",), ("three\\xff",))
+
+
+def test_a_binary_output_shows_as_escaped_bytes_that_json_can_carry() -> None:
+    import json
+
+    from sealroom.service.review_tables import output_table
+
+    shown = output_table("psi-result.bin", b"\x00\xff\xfe ok\n", first_row=1, last_row=50)
+    assert shown.unreadable is not None
+    json.dumps([list(row) for row in shown.rows])  # no lone surrogates
+    assert shown.rows[0][0] == "\x00\\xff\\xfe ok"
