@@ -148,10 +148,16 @@ def _canonical_column(values: pa.Array[Any], precision: FloatPrecision) -> pa.Ar
         return values.cast(pa.string())
     if pa.types.is_date(kind):
         return values.cast(pa.date32())
-    if pa.types.is_timestamp(kind) and kind.tz is not None:
-        return values.cast(pa.timestamp(kind.unit, tz="UTC"))
-    if pa.types.is_decimal(kind) and precision.decimals is not None:
-        return pc.round(values, precision.decimals)
+    if pa.types.is_timestamp(kind):
+        # Whole seconds: sub-second digits of a job's timestamps are room for data.
+        seconds = pc.floor_temporal(values, unit="second")
+        return seconds.cast(pa.timestamp("s", tz="UTC" if kind.tz is not None else None))
+    if pa.types.is_time(kind):
+        return pc.floor_temporal(values, unit="second").cast(pa.time32("s"))
+    if pa.types.is_decimal(kind):
+        # A decimal's scale is the job's choice (up to 38 digits): rounded like a float,
+        # else its low digits carry whatever the job hid there.
+        return round_floats(values.cast(pa.float64()), precision)
     return values
 
 

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from contracts import Contract
+from jobs.canonical_output import FloatPrecision, canonical_table
 from jobs.check_report import CheckName, FileOutcome
 from jobs.output_checks import CheckedOutputs, OutputCheckPolicy, check_outputs
 from jobs.sensitive_index import SensitiveValueIndex, build_sensitive_index
@@ -177,3 +178,43 @@ def test_low_mantissa_bits_of_honest_floats_are_gone(
         pq.read_table(io.BytesIO(out)).column("mean_spend_cny").to_pylist()
         == (HONEST["mean_spend_cny"])
     )
+
+
+def test_digits_far_below_a_decimals_scale_are_gone(
+    policy: OutputCheckPolicy, index: SensitiveValueIndex
+) -> None:
+    # A decimal(38, 30) mean: the honest value plus 1e-22 x a mobile number, every check
+    # of the value (bounds, recomputation, identifiers) untouched by the tail.
+    from decimal import Decimal
+
+    tails = [Decimal(MOBILES[i % len(MOBILES)]) * Decimal("1e-22") for i in range(ROWS)]
+    means = [Decimal(str(v)) + t for v, t in zip(HONEST["mean_spend_cny"], tails, strict=True)]
+    table = pa.table({**HONEST, "mean_spend_cny": pa.array(means, type=pa.decimal128(38, 30))})
+    assert MOBILES[0] in str(table.column("mean_spend_cny")[0].as_py())
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    checked = check_outputs({"spend.parquet": sink.getvalue()}, policy, index)
+    if checked.releasable:  # else refused whole, which releases nothing either
+        column = pq.read_table(io.BytesIO(released(checked))).column("mean_spend_cny")
+        assert not any(m in repr(column.to_pylist()) for m in MOBILES)
+    # Whatever the checks decide, the canonical form keeps no digit of the tail.
+    canonical = canonical_table(table, FloatPrecision()).column("mean_spend_cny").to_pylist()
+    assert canonical == HONEST["mean_spend_cny"]
+
+
+def test_sub_second_digits_of_timestamps_are_gone(
+    policy: OutputCheckPolicy, index: SensitiveValueIndex
+) -> None:
+    from datetime import UTC, datetime
+
+    base = datetime(2026, 12, 1, tzinfo=UTC)
+    # Nanoseconds carry the payload's bits, the seconds stay honest.
+    stamps = pa.array(
+        [int(base.timestamp()) * 10**9 + b for b in bits(PAYLOAD)], type=pa.timestamp("ns", "UTC")
+    )
+    sink = io.BytesIO()
+    pq.write_table(pa.table({**HONEST, "as_of": stamps}), sink)
+    checked = check_outputs({"spend.parquet": sink.getvalue()}, policy, index)
+    if checked.releasable:  # released only as whole seconds
+        column = pq.read_table(io.BytesIO(released(checked))).column("as_of")
+        assert {value.microsecond for value in column.to_pylist()} == {0}
