@@ -99,6 +99,7 @@ from jobs.signed_decision import (
     decision_signature,
     output_digest_pairs,
     sign_decision,
+    signature_digest,
     verify_decision,
 )
 from jobs.states import FINAL_STATES, TRANSITIONS, JobEvent, JobState, advance, is_final
@@ -244,6 +245,7 @@ __all__ = [
     "seal_result",
     "sign_decision",
     "sign_receipt",
+    "signature_digest",
     "table_groups",
     "verify_decision",
     "verify_receipt",

@@ -106,6 +106,10 @@ class Decider:
     person: str
 
 
+def signature_digest(signature: bytes) -> str:
+    return hashlib.sha256(signature).hexdigest()
+
+
 @dataclass(frozen=True)
 class SignedDecision:
     subject: DecisionSubject
@@ -121,8 +125,23 @@ class SignedDecision:
             self.subject, self.decision, self.reason, self.decider, self.signed_at
         )
 
+    def as_logged(self) -> dict[str, Any]:
+        """The decision as the audit log carries it: who decided for which seat, and a
+        digest of the signature, never the subject. The log is read by the contract's
+        auditors, its scientist among them; the subject names the outputs and hashes
+        them, and a signature is an oracle for guessed outputs. The vote row and the
+        receipt hold the whole signed decision; ``audit verify --store`` matches them
+        to their event by this digest."""
+        return {
+            "decision": self.decision,
+            "seat": self.decider.seat,
+            "signer": self.decider.signer,
+            "person": self.decider.person,
+            "signature_sha256": signature_digest(self.signature),
+        }
+
     def to_json(self) -> dict[str, Any]:
-        """The decision as receipts and audit events carry it (verifiable from this alone)."""
+        """The decision as receipts and vote rows carry it (verifiable from this alone)."""
         return {
             **self.subject.body(),
             "decision": self.decision,

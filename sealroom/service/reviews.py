@@ -242,7 +242,7 @@ def vote(
             subject={"job": job_id},
             contract=rec.contract_id,
             job=job_id,
-            detail={"party": party, "reason": reason, "signed": signed.to_json()},
+            detail={"party": party, "reason": reason, "signed": signed.as_logged()},
         )
         outcome = review.outcome
         if outcome is JobEvent.QUORUM_REACHED:
@@ -308,7 +308,7 @@ def approve_code(
             action="code.approve",
             subject={"code": code.sha256},
             contract=contract_id,
-            detail={"party": party, "signed": signed.to_json()},
+            detail={"party": party, "signed": signed.as_logged()},
         )
         session.flush()
         return len(approving_seats(session, room, view.contract, code))

@@ -15,6 +15,7 @@ or the signatures do not:
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts import Contract, contract_hash, load_contract
-from jobs import CodeIdentity, DecisionSignatureInvalid, SignedDecision, code_hash
+from jobs import CodeIdentity, DecisionSignatureInvalid, SignedDecision, code_hash, signature_digest
 from kms import KmsError
 from sealroom.audit.records import AuditEventRecord
 from sealroom.errors import SealroomError
@@ -77,14 +78,20 @@ def _signed_events(session: Session) -> set[tuple[str, str]]:
     )
     for action, detail in session.execute(query):
         signed = json.loads(detail).get("signed")
-        if isinstance(signed, dict) and isinstance(signed.get("signature"), str):
-            found.add((action, signed["signature"]))
+        if isinstance(signed, dict) and isinstance(signed.get("signature_sha256"), str):
+            found.add((action, signed["signature_sha256"]))
     return found
 
 
 def _signature_of(stored: dict[str, object] | None) -> str:
+    """The digest the log carries of a stored decision's signature ("" if it has none)."""
     value = (stored or {}).get("signature")
-    return value if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    try:
+        return signature_digest(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        return ""
 
 
 def _job_code(session: Session) -> Iterator[Divergence]:

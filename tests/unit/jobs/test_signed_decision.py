@@ -96,3 +96,12 @@ def test_a_malformed_decision_is_refused_with_a_message() -> None:
     del document["outputs"]
     with pytest.raises(DecisionSignatureInvalid, match=r"is not a sealroom\.decision/v1 decision"):
         SignedDecision.from_json(document)
+
+
+def test_the_audit_log_carries_who_decided_and_a_digest_never_the_outputs() -> None:
+    decision = signed()
+    logged = str(decision.as_logged())
+    for output in SUBJECT.outputs:
+        assert str(output[0]) not in logged and str(output[1]) not in logged
+    assert decision.to_json()["signature"] not in logged
+    assert decision.as_logged()["seat"] == DECIDER.seat
