@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from contracts import Contract, Role, RunMode
 from jobs import JobState
 from sealroom.service.actors import Actor, party_in_role
+from sealroom.service.duties import may_review
 
 if TYPE_CHECKING:
     from sealroom.service.jobs import JobView
@@ -34,30 +35,32 @@ _EXIT_STATUS = re.compile(r"exit status -?\d+")
 
 
 def reviews_job(actor: Actor, contract: Contract, submitter: str) -> bool:
-    """Does the actor review this job: a reviewing party, and neither its author nor a scientist?"""
-    if actor.speaks_for(submitter):
-        return False
-    own = contract.party(actor.name)
-    if own is not None and own.has_role(Role.SCIENTIST):
-        return False  # a scientist never reviews, whatever organisation it belongs to
-    return party_in_role(actor, contract, REVIEWING_ROLES) is not None
+    """Does the actor review this job: a seat of its quorum, and neither its author nor
+    a scientist of the contract? The very rule votes and real-run logs follow."""
+    return may_review(actor, contract, submitter)
 
 
 def sees_run_details(actor: Actor | None, contract: Contract, view: JobView) -> bool:
     if view.mode != RunMode.REAL.value:
         return True  # a debug run saw the masked sample only
-    if actor is None:
-        return False
-    if reviews_job(actor, contract, view.submitter):
-        return True
+    return actor is not None and reviews_job(actor, contract, view.submitter)
+
+
+def receives_release(actor: Actor | None, contract: Contract, view: JobView) -> bool:
     released = view.state is JobState.RELEASED
-    return released and party_in_role(actor, contract, (Role.RECIPIENT,)) is not None
+    return (
+        released
+        and actor is not None
+        and party_in_role(actor, contract, (Role.RECIPIENT,)) is not None
+    )
 
 
 def as_seen_by(actor: Actor | None, contract: Contract, view: JobView) -> JobView:
     """``view`` as ``actor`` may see it (``None``: nobody in particular)."""
     if sees_run_details(actor, contract, view):
         return view
+    if receives_release(actor, contract, view):
+        return as_released(view)
     return replace(
         view,
         outputs=(),
@@ -66,6 +69,21 @@ def as_seen_by(actor: Actor | None, contract: Contract, view: JobView) -> JobVie
         reason=_EXIT_STATUS.sub("a non-zero exit status", view.reason),
         details_withheld=True,
     )
+
+
+def as_released(view: JobView) -> JobView:
+    """What a recipient sees of a released run: the files it received and their checks.
+
+    Never the blocked files (their names, sizes and digests came from the full data
+    and were not released), nor what the run printed.
+    """
+    released = tuple(o for o in view.outputs if o.releasable)
+    names = {o.name for o in released}
+    report = view.check_report
+    if report is not None:
+        files = [f for f in report.get("files", []) if f.get("name") in names]
+        report = {k: v for k, v in report.items() if k != "logs"} | {"files": files}
+    return replace(view, outputs=released, check_report=report, run_record=None)
 
 
 def check_summary(report: dict[str, Any] | None) -> dict[str, Any] | None:

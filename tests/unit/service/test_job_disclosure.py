@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "contracts" / "cust
 AT = datetime(2026, 1, 5, tzinfo=UTC)
 # Eleven files whose sizes spell a mobile number: the channel this rule closes.
 SIZES = [1, 3, 8, 0, 0, 1, 3, 8, 0, 0, 0]
-REPORT = {
+REPORT: dict[str, Any] = {
     "format": "sealroom.check-report/v1",
     "blocked": False,
     "bundle_failures": [],
@@ -66,6 +67,7 @@ def real_run(state: JobState = JobState.AWAITING_REVIEW) -> JobView:
         mode="real",
         submitter="alice",
         code_name="spend.py",
+        interpreter="python",
         code_hash="sha256:" + "0" * 64,
         state=state,
         reason="exited: status 0",
@@ -124,7 +126,21 @@ def test_after_release_the_recipient_sees_the_details_and_the_submitter_still_do
     contract: Contract,
 ) -> None:
     released = real_run(JobState.RELEASED)
-    assert as_seen_by(RECIPIENT, contract, released) == released
+    blocked = OutputView("hidden.csv", "cd" * 32, 11, False)
+    with_blocked = replace(
+        released,
+        outputs=(*released.outputs, blocked),
+        check_report={
+            **REPORT,
+            "files": [*REPORT["files"], {"name": "hidden.csv", "outcome": "blocked"}],
+            "logs": [{"name": "<stdout>"}],
+        },
+    )
+    seen = as_seen_by(RECIPIENT, contract, with_blocked)
+    # The files it received, with their checks; never a blocked file or what the run printed.
+    assert seen.outputs == released.outputs and seen.run_record is None
+    assert seen.check_report is not None and "logs" not in seen.check_report
+    assert "hidden.csv" not in str(seen.check_report)
     withheld(as_seen_by(SCIENTIST, contract, released))
     # Withheld is for good when the reviewers did not release it.
     withheld(as_seen_by(RECIPIENT, contract, real_run(JobState.WITHHELD)))
