@@ -2,13 +2,14 @@
 
 Today's run writes one small table; its size, row count and hash are as much
 outputs as its cells (eleven sizes spell out a mobile number). The scientist
-reads pass/fail per check, the reviewers read everything, including each
+reads pass/fail per check, the reviewers (its quorum) read everything, including each
 output parsed as the table that would be released, one window of rows at a time.
 """
 
 from __future__ import annotations
 
 import base64
+import csv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, st
         world = build_matrix_world(root / "home", f"sqlite:///{root / 'store.db'}")
         with serving(create_app(world.room)) as url:
             scientist = Client(url, world.tokens["scientist"], progress=False)
-            for role in ("owner", "platform"):
+            for role, keys in (("owner", world.keys["acme-cn"]), ("platform", None)):
                 with Client(url, world.tokens[role], progress=False) as reviewer:
-                    reviewer.approve_code("c-12", GOOD)
+                    reviewer.approve_code("c-12", GOOD, keys=keys)
             job = scientist.submit_job("c-12", GOOD, mode="real").job_id
             run_next_job(world.room, job)
             scientist.close()
@@ -82,7 +83,9 @@ def test_the_submitter_sees_pass_or_fail_only_and_the_reviewers_see_all(
     assert_withheld(next(j for j in listed if j["job_id"] == job))
     assert {c["check"] for c in seen["check_report"]["checks"]} >= {"readable", "max_rows"}
 
-    for role in ("owner", "platform", "reviewer"):
+    # A party with the reviewer role but no seat in this job's quorum reviews nothing.
+    assert_withheld(raw(url, tokens["reviewer"], f"/v1/jobs/{job}"))
+    for role in ("owner", "platform"):
         full = raw(url, tokens[role], f"/v1/jobs/{job}")
         assert full["details_withheld"] is False
         (output,) = full["outputs"]
@@ -92,9 +95,9 @@ def test_the_submitter_sees_pass_or_fail_only_and_the_reviewers_see_all(
         assert next(j for j in listed if j["job_id"] == job)["outputs"] == full["outputs"]
 
     # The scientist is no recipient of the contract: released, the details stay withheld.
-    for role in ("owner", "platform"):
+    for role, keys in (("owner", world.keys["acme-cn"]), ("platform", None)):
         with Client(url, tokens[role], progress=False) as reviewer:
-            state = reviewer.vote(job, "approve").state
+            state = reviewer.vote(job, "approve", keys=keys).state
     assert state == "released"
     assert_withheld(raw(url, tokens["scientist"], f"/v1/jobs/{job}"))
 
@@ -113,7 +116,9 @@ def test_the_review_carries_each_output_as_the_table_released_a_window_at_a_time
     assert table.total_rows == len(table.rows) >= 3 and table.first_row == 1
     # The cells are the stored file's text, cell for cell.
     stored = base64.b64decode(whole.outputs["spend_by_segment.csv"]).decode()
-    assert [",".join(c or "" for c in row) for row in table.rows] == stored.splitlines()[1:]
+    assert [[c or "" for c in row] for row in table.rows] == list(csv.reader(stored.splitlines()))[
+        1:
+    ]
     assert (first.tables[0].first_row, first.tables[0].rows) == (1, table.rows[:2])
     assert (second.tables[0].first_row, second.tables[0].rows) == (3, table.rows[2:4])
     assert whole.logs is not None and "real run" in whole.logs.stdout.text
