@@ -44,7 +44,7 @@ import opendp.prelude as dp
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from contracts import Aggregate, Contract
+from contracts import Aggregate, Contract, FileSchema
 from jobs.leakage_ledger import PrivacySpend, release_share
 from jobs.output_checks import (
     CheckedOutputs,
@@ -53,6 +53,7 @@ from jobs.output_checks import (
     statistic_columns,
 )
 from jobs.output_files import read_output, write_output
+from jobs.output_schemas import schema_for
 
 dp.enable_features("contrib")
 
@@ -134,7 +135,10 @@ def apply_noise(
     plans: dict[str, list[ColumnPlan]] = {}
     refused: dict[str, str] = {}
     for name, table in tables.items():
-        planned = plan_columns(name, table, contract, policy, inputs)
+        # The schema this file's name matched decides its columns' sensitivity, as it
+        # decided its checks: never a same-named column of another file's schema.
+        schema = schema_for(name, contract.output.schemas)
+        planned = plan_columns(name, table, schema, policy.for_file(schema), inputs)
         if isinstance(planned, str):
             refused[name] = planned
         else:
@@ -146,10 +150,11 @@ def apply_noise(
     for name, planned in plans.items():
         table = tables[name]
         for plan in planned:
-            table, noise = noise_column(name, table, plan, per_column, policy)
+            file_policy = policy.for_file(schema_for(name, contract.output.schemas))
+            table, noise = noise_column(name, table, plan, per_column, file_policy)
             if noise is not None:
                 columns.append(noise)
-        released[name] = write_output(name, table)
+        released[name] = write_output(name, table, policy.float_precision)
     report["differential_privacy"] = {
         "epsilon_spent": share.epsilon if released else 0.0,
         "delta_spent": share.delta if released else 0.0,
@@ -163,12 +168,13 @@ def apply_noise(
 def plan_columns(
     name: str,
     table: pa.Table,
-    contract: Contract,
+    schema: FileSchema | None,
     policy: OutputCheckPolicy,
     inputs: Mapping[str, pa.Table],
 ) -> list[ColumnPlan] | str:
-    """Each statistic column's sensitivity, or why the file cannot be noised."""
-    declared = {c.name: c for c in contract.output.output_schema or ()}
+    """Each statistic column's sensitivity (from the file's matched schema), or why the
+    file cannot be noised."""
+    declared = {c.name: c for c in (schema.columns if schema is not None else ())}
     counts = set(count_like_columns(table, policy))
     plans = []
     for column in statistic_columns(table, policy):

@@ -179,3 +179,23 @@ def test_without_a_budget_the_checked_bytes_are_released_untouched(contract: Con
     noised = apply_noise(checked(files), contract, INPUTS)
     assert noised.releasable == files and noised.spend is None
     assert "differential_privacy" not in noised.report_json()
+
+
+def test_a_file_schema_of_output_schemas_decides_the_noise_as_it_decides_the_checks() -> None:
+    # The example's columns declared for "by_*.csv" under `schemas:`, not `schema:`.
+    text = EXAMPLE_SCHEMA.read_text(encoding="utf-8")
+    start = text.index("  schema:\n")
+    block = text[start : text.index("\nreview:")]
+    columns = "".join("    " + line + "\n" for line in block.splitlines()[1:])
+    per_file = '  schemas:\n    - files: "by_*.csv"\n      columns:\n' + columns
+    contract = load_example(
+        (block + "\n", per_file),
+        ("  max_rows: 1000\n", "  max_rows: 1000\n" + DP.format(epsilon=5.0, delta=0.0)),
+    )
+    assert contract.output.output_schema is None and contract.output.schemas
+    noised = apply_noise(checked({"by_segment.csv": csv_bytes(by_segment())}), contract, INPUTS)
+    assert set(noised.releasable) == {"by_segment.csv"}  # calibrated, not refused
+    scales = {
+        c["column"]: c["scale"] for c in noised.report_json()["differential_privacy"]["columns"]
+    }
+    assert scales == pytest.approx({"customers": 20.0, "mean_spend_cny": 2000.0}, rel=1e-6)
