@@ -60,9 +60,10 @@ DIFFERENCING_MSG = (
 )
 UNCOUNTED_MSG = (
     "Release {later} would change statistic {column} of group {key} in {later_file} "
-    "({earlier} released a different value in {earlier_file}), and without a count in both "
-    "releases the number of persons behind the difference cannot be checked: release the "
-    "group's count with its statistics, or withhold this release."
+    "({earlier} released a different value in {earlier_file}), and the counts do not say "
+    "how many persons are behind the difference (a count is missing, or both are the same, "
+    "as rounding makes them when one person differs): release the group's exact count with "
+    "its statistics, or withhold this release."
 )
 BUDGET_MSG = (
     "Release {release} would spend epsilon {spend:g} of contract {contract}'s "
@@ -173,7 +174,12 @@ def find_differencing(
 def _differencing(earlier: ReleasedGroup, later: ReleasedGroup, limit: int) -> Differencing | None:
     if earlier.count is not None and later.count is not None:
         persons = abs(earlier.count - later.count)
-        return Differencing(earlier, later, persons, limit) if 0 < persons < limit else None
+        if 0 < persons < limit:
+            return Differencing(earlier, later, persons, limit)
+        if persons:
+            return None
+        # The same count (rounded counts hide one person) over changed statistics: the
+        # difference of the two sums may still be one person's.
     if earlier.key == later.key and _changed_statistics(earlier, later):
         return Differencing(earlier, later, None, limit)
     return None

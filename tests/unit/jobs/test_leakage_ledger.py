@@ -78,7 +78,7 @@ def test_a_changed_sum_without_counts_is_blocked_because_it_cannot_be_checked() 
     later = group("j-b", None, statistics={"spend_sum": 1_190_500.0}, city="Beijing")
     [pair] = find_differencing([earlier], [later], min_group_size=K)
     assert pair.persons is None
-    assert "spend_sum" in pair.message and "release the group's count" in pair.message
+    assert "spend_sum" in pair.message and "release the group's exact count" in pair.message
     same = group("j-c", None, statistics={"spend_sum": 1_200_000.0}, city="Beijing")
     assert find_differencing([earlier], [same], min_group_size=K) == ()
 
@@ -181,3 +181,14 @@ def test_a_release_over_the_delta_budget_is_refused() -> None:
     state = budget_state(budget, [PrivacySpend(0.1, 1e-6)])
     refusal = over_budget(state, PrivacySpend(0.1, 1e-7), release_id="j-d", contract_id="c")
     assert refusal is not None and "delta" in refusal
+
+
+def test_a_changed_sum_under_the_same_count_is_blocked() -> None:
+    # Counts rounded to 5 stay 595 when one customer is dropped; the sums differ by
+    # exactly that customer's spend.
+    earlier = group("j-a", 595, statistics={"spend_sum": 1_200_000.0}, city="Beijing")
+    later = group("j-b", 595, statistics={"spend_sum": 1_190_500.0}, city="Beijing")
+    [pair] = find_differencing([earlier], [later], min_group_size=K)
+    assert pair.persons is None and "spend_sum" in pair.message
+    again = group("j-c", 595, statistics={"spend_sum": 1_200_000.0}, city="Beijing")
+    assert find_differencing([earlier], [again], min_group_size=K) == ()
