@@ -463,11 +463,6 @@ def check_small_groups(name: str, table: pa.Table, policy: OutputCheckPolicy) ->
     return findings
 
 
-def check_verbatim_values(name: str, table: pa.Table, index: SensitiveValueIndex) -> list[Finding]:
-    """Cells repeating an input's personal values plainly (``jobs.identifier_checks``)."""
-    return of_check(check_identifier_values(name, table, index), CheckName.VERBATIM_VALUES)
-
-
 def _true_rows(mask: Any) -> list[int]:
     """0-based rows where ``mask`` is true (null counts as false)."""
     marked = _compute.fill_null(mask, False).to_numpy(zero_copy_only=False)

@@ -69,19 +69,6 @@ class ReviewView:
     logs: JobLogs | None = None
 
 
-def _review(session: Session, contract: Contract, rec: JobRecord) -> Review:
-    review = open_review(contract, rec.job_id, rec.submitter, output_class_for_job(rec))
-    for row in session.scalars(
-        select(ReviewVoteRecord)
-        .where(ReviewVoteRecord.job_id == rec.job_id, ReviewVoteRecord.signed.is_not(None))
-        .order_by(ReviewVoteRecord.id)
-    ):
-        review = cast(
-            contract, review, Vote(row.reviewer, Decision(row.decision), row.at, row.reason)
-        )
-    return review
-
-
 def _verified_review(
     session: Session, room: Sealroom, contract: Contract, rec: JobRecord
 ) -> Review:
@@ -115,7 +102,7 @@ def list_reviews(room: Sealroom, actor: Actor) -> list[JobView]:
         mine = []
         for rec in waiting:
             contract = show_contract(room, rec.contract_id, rec.contract_version).contract
-            review = _review(session, contract, rec)
+            review = _verified_review(session, room, contract, rec)
             if set(actor.parties) & set(review.waiting_for):
                 mine.append(as_seen_by(actor, contract, job_view(session, rec)))
         return mine
@@ -143,7 +130,7 @@ def show_review(
     with transaction(room.sessions) as session:
         rec = load_job(session, job_id)
         contract = show_contract(room, rec.contract_id, rec.contract_version).contract
-        review = _review(session, contract, rec)
+        review = _verified_review(session, room, contract, rec)
         party = _reviewer_party(actor, contract, review)
         if party not in review.quorum.reviewers:
             raise PermissionDenied(f"{actor.name} is not on the review quorum of {job_id}")
