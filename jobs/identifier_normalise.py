@@ -130,8 +130,9 @@ def concat(parts: Sequence[Candidates]) -> Candidates:
     parts = [p for p in parts if len(p)]
     if not parts:
         return Candidates.empty()
+    # Large strings: a million rows' candidate keys pass the 2 GiB of one string array.
     return Candidates(
-        pa.concat_arrays([p.keys for p in parts]),
+        pa.concat_arrays([p.keys.cast(pa.large_string()) for p in parts]),
         np.concatenate([p.parents for p in parts]),
         np.concatenate([p.disguised for p in parts]),
     )
@@ -219,7 +220,7 @@ def index_keys(texts: Arrow) -> IndexKeys:
     # Reversed digits are not indexed: the output's digits are reversed instead, so the
     # index holds no short keys (a mobile ending in 000, reversed) that honest totals hit.
     parts = [canonical, squeezed(canonical), *numbers]
-    keys: Arrow = pa.concat_arrays([p.cast(pa.string()) for p in parts]).drop_null()
+    keys: Arrow = pa.concat_arrays([p.cast(pa.large_string()) for p in parts]).drop_null()
     long_enough: Arrow = pc.greater_equal(_text_lengths(keys), _int(MIN_LENGTH))
     keys = pc.filter(keys, long_enough)
     return IndexKeys(keys, _lengths(numbers))
