@@ -22,12 +22,10 @@ from pathlib import Path
 import pytest
 
 from contracts import RunMode
-from jobs import code_hash
-from sealroom.service.actors import Actor
 from sealroom.service.job_runner import run_next_job
 from sealroom.service.jobs import job_status, submit_job
-from sealroom.service.reviews import approve_code
-from tests.fixtures.world import ADMIN, OWNER, PASSPHRASE, SCIENTIST, build_matrix_world
+from tests.fixtures.deciding import approve_code_as
+from tests.fixtures.world import OWNER, PASSPHRASE, SCIENTIST, build_matrix_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.bwrap]
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,8 +79,10 @@ def test_review_show_draws_a_hostile_run_as_escapes_on_an_intact_screen(
     home, database = tmp_path / "home", f"sqlite:///{tmp_path / 'store.db'}"
     world = build_matrix_world(home, database)
     code = HOSTILE_CODE.encode("utf-8")
-    for reviewer in (OWNER, Actor(ADMIN.name, True, "platform")):
-        approve_code(world.room, reviewer, "c-12", code_hash(code))
+    source = tmp_path / "totals.py"
+    source.write_bytes(code)
+    approve_code_as(world.room, "acme-cn", source, world.keys["acme-cn"])
+    approve_code_as(world.room, "admin", source, None)
     job = submit_job(world.room, SCIENTIST, "c-12", code, "totals.py", RunMode.REAL).job_id
     run_next_job(world.room, job)
     ran = job_status(world.room, OWNER, job)
