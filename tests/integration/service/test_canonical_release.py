@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from contracts import RunMode
-from jobs import Decision, JobState, code_hash, open_result
+from jobs import JobState, open_result
 from kms import PartyKeyPair
 from sealroom.data import customers_parquet
 from sealroom.service.actors import Actor
@@ -29,7 +29,8 @@ from sealroom.service.context import Sealroom
 from sealroom.service.job_runner import run_next_job
 from sealroom.service.jobs import debug_outputs, submit_job
 from sealroom.service.results import download_result
-from sealroom.service.reviews import approve_code, show_review, vote
+from sealroom.service.reviews import show_review
+from tests.fixtures.deciding import approve_signed, vote_signed
 
 from .conftest import ADMIN
 
@@ -135,15 +136,14 @@ def test_bytes_a_real_job_hides_around_honest_values_are_not_released(
     assert carried["extra key"] == sample_payload
     assert carried["low bits"] and sample_payload.startswith(carried["low bits"])
 
-    digest = code_hash(SMUGGLER)
-    approve_code(room, OWNER, "c-12", digest)
-    approve_code(room, ADMIN, "c-12", digest)
+    approve_signed(room, OWNER, "c-12", SMUGGLER, "smuggle.py")
+    approve_signed(room, ADMIN, "c-12", SMUGGLER, "smuggle.py")
     real = run(room, RunMode.REAL)
     review = show_review(room, OWNER, real)
     assert review.job.state is JobState.AWAITING_REVIEW
     assert set(review.outputs) == {"spend.json", "spend.parquet"}  # leak.json is refused
-    vote(room, OWNER, real, Decision.APPROVE)
-    assert vote(room, ADMIN, real, Decision.APPROVE).state is JobState.RELEASED
+    vote_signed(room, OWNER, real)
+    assert vote_signed(room, ADMIN, real) is JobState.RELEASED
     opened = open_result(
         download_result(room, PARTNER, real).sealed,
         job_id=real,

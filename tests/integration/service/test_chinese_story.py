@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from contracts import ActionKind, PsiRevealMode, RunMode
-from jobs import Decision, JobState, code_hash, open_result
+from jobs import JobState, open_result
 from kms import PartyKeyPair, generate_party_keys, load_party_key_file
 from sealroom.client.psi_run import run_psi
 from sealroom.local.psi_transport import LocalPsiTransport
@@ -26,7 +26,8 @@ from sealroom.service.job_runner import run_next_job
 from sealroom.service.jobs import debug_outputs, submit_job
 from sealroom.service.parties import IssueKeys, RegisterKeys, add_party
 from sealroom.service.results import download_result
-from sealroom.service.reviews import approve_code, show_review, vote
+from sealroom.service.reviews import show_review
+from tests.fixtures.deciding import approve_signed, vote_signed
 from tests.fixtures.tables import CITIES, chinese_customer_table, write_chinese_csv
 
 from .conftest import ADMIN, OWNER, PARTNER, PASSPHRASE
@@ -159,14 +160,13 @@ def test_chinese_names_from_a_gbk_csv_through_debug_real_run_and_release(
     sample_rows = rows_of(debug_outputs(room, SCIENTIST, debug)[OUTPUT])
     assert {r["城市"] for r in sample_rows} == set(CITIES)
 
-    digest = code_hash(JOB.encode())
-    approve_code(room, OWNER, "c-zh", digest)
-    approve_code(room, ADMIN, "c-zh", digest)
+    approve_signed(room, OWNER, "c-zh", JOB.encode(), "按城市.py")
+    approve_signed(room, ADMIN, "c-zh", JOB.encode(), "按城市.py")
     real = run(room, RunMode.REAL)
     review = show_review(room, OWNER, real)
     assert review.job.state is JobState.AWAITING_REVIEW, review.job.reason
-    vote(room, OWNER, real, Decision.APPROVE)
-    assert vote(room, ADMIN, real, Decision.APPROVE).state is JobState.RELEASED
+    vote_signed(room, OWNER, real)
+    assert vote_signed(room, ADMIN, real) is JobState.RELEASED
     opened = open_result(
         download_result(room, PARTNER, real).sealed,
         job_id=real,

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from contracts import ActionKind, JobKind, RunMode
-from jobs import Decision, JobState, PrivacySpend, code_hash, open_result
+from jobs import JobState, PrivacySpend, open_result
 from kms import PartyKeyPair, generate_party_keys, load_party_key_file
 from sealroom.cli.contract_commands import contract_app
 from sealroom.data import customers_parquet
@@ -41,9 +41,10 @@ from sealroom.service.leakage import (
 )
 from sealroom.service.parties import IssueKeys, RegisterKeys, add_party
 from sealroom.service.results import download_result
-from sealroom.service.reviews import approve_code, show_review, vote
+from sealroom.service.reviews import show_review
 from sealroom.store.database import transaction
 from sealroom.store.job_records import JobRecord, ReleaseRecord
+from tests.fixtures.deciding import approve_signed, vote_signed
 
 from .conftest import ADMIN, CONTRACT, PASSPHRASE, ROOT
 
@@ -91,7 +92,7 @@ def bwrap_room(room: Sealroom, monkeypatch: pytest.MonkeyPatch) -> Sealroom:
 
 def real_run(room: Sealroom, code: bytes, name: str) -> str:
     for reviewer in (OWNER, ADMIN):
-        approve_code(room, reviewer, "c-12", code_hash(code))
+        approve_signed(room, reviewer, "c-12", code, name)
     job = submit_job(room, SCIENTIST, "c-12", code, name, RunMode.REAL)
     done = run_next_job(room, job.job_id)
     assert done is not None and done.state is JobState.AWAITING_REVIEW, done
@@ -112,14 +113,14 @@ def test_a_release_differing_from_an_earlier_one_by_five_persons_is_blocked_nami
     room = bwrap_room
     activate(room, isolated_home, CONTRACT.read_text("utf-8"))
     first = real_run(room, BY_SEGMENT.read_bytes(), BY_SEGMENT.name)
-    vote(room, OWNER, first, Decision.APPROVE)
-    assert vote(room, ADMIN, first, Decision.APPROVE).state is JobState.RELEASED
+    vote_signed(room, OWNER, first)
+    assert vote_signed(room, ADMIN, first) is JobState.RELEASED
 
     second = real_run(room, WITHOUT_SIX.encode(), "spend_by_segment_v2.py")
     assert show_review(room, OWNER, second).job.check_report["blocked"] is False  # checks pass
-    vote(room, OWNER, second, Decision.APPROVE)
+    vote_signed(room, OWNER, second)
     with pytest.raises(DifferencingBlocked) as refused:
-        vote(room, ADMIN, second, Decision.APPROVE)
+        vote_signed(room, ADMIN, second)
     message = refused.value.message
     assert first in message and second in message
     assert "segment=高价值" in message and "5 person(s)" in message
@@ -170,8 +171,8 @@ def test_a_dp_contract_releases_noisy_results_spends_its_share_and_refuses_past_
     assert noise["epsilon_spent"] == pytest.approx(0.5)
     assert {c["column"] for c in noise["columns"]} == {"customers", "mean_spend_cny"}
     reviewed = review.outputs["spend_by_segment.csv"]
-    vote(room, OWNER, ninth, Decision.APPROVE)
-    assert vote(room, ADMIN, ninth, Decision.APPROVE).state is JobState.RELEASED
+    vote_signed(room, OWNER, ninth)
+    assert vote_signed(room, ADMIN, ninth) is JobState.RELEASED
     opened = open_result(
         download_result(room, PARTNER, ninth).sealed,
         job_id=ninth,
@@ -182,13 +183,13 @@ def test_a_dp_contract_releases_noisy_results_spends_its_share_and_refuses_past_
     assert opened.files["spend_by_segment.csv"] == reviewed  # noised once, before review
 
     tenth = real_run(room, BY_SEGMENT.read_bytes(), "again.py")
-    vote(room, OWNER, tenth, Decision.APPROVE)
-    assert vote(room, ADMIN, tenth, Decision.APPROVE).state is JobState.RELEASED  # 5.0 of 5.0
+    vote_signed(room, OWNER, tenth)
+    assert vote_signed(room, ADMIN, tenth) is JobState.RELEASED  # 5.0 of 5.0
 
     eleventh = real_run(room, BY_SEGMENT.read_bytes(), "once-more.py")
-    vote(room, OWNER, eleventh, Decision.APPROVE)
+    vote_signed(room, OWNER, eleventh)
     with pytest.raises(BudgetExhausted, match="budget is used up") as refused:
-        vote(room, ADMIN, eleventh, Decision.APPROVE)
+        vote_signed(room, ADMIN, eleventh)
     assert eleventh in refused.value.message
     assert released_count(room, eleventh) == 0
     ledger = show_leakage(room, OWNER, "c-12")

@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from contracts import ActionKind, RunMode
-from jobs import JobState, code_hash
+from jobs import JobState
 from kms import load_party_key_file
 from sandbox import default_work_root
 from sandbox.mounts import detach, mounts_under
@@ -50,7 +50,7 @@ from sealroom.service.contracts import propose_contract, take_step
 from sealroom.service.datasets import register_dataset
 from sealroom.service.jobs import job_status, submit_job
 from sealroom.service.parties import IssueKeys, RegisterKeys, add_party
-from sealroom.service.reviews import approve_code
+from tests.fixtures.deciding import approve_signed
 
 from .conftest import ADMIN, CONTRACT, OWNER, PARTNER, PASSPHRASE
 
@@ -179,8 +179,8 @@ def generated(
     take_step(room, OWNER, "c-12", ActionKind.APPROVE, keys=owner_keys)
     take_step(room, ADMIN, "c-12", ActionKind.APPROVE, keys=None)
     take_step(room, PARTNER, "c-12", ActionKind.ACCEPT, keys=owner_keys)
-    approve_code(room, OWNER, "c-12", code_hash(JOB))
-    approve_code(room, ADMIN, "c-12", code_hash(JOB))
+    approve_signed(room, OWNER, "c-12", JOB, "copy.py")
+    approve_signed(room, ADMIN, "c-12", JOB, "copy.py")
     try:
         yield room, identifiers
     finally:

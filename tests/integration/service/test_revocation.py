@@ -41,6 +41,7 @@ from sealroom.store.job_records import (
     JobRecord,
     ReleaseRecord,
 )
+from tests.fixtures.deciding import approve_signed, vote_signed
 from tests.fixtures.softhsm import SoftHsmToken
 
 from .conftest import ADMIN, PASSPHRASE, ROOT
@@ -57,9 +58,9 @@ AFTER_EXPIRY = datetime(2028, 1, 2, tzinfo=UTC)
 SLOW = b"import time\nfor _ in range(600):\n    time.sleep(0.5)\n"
 
 
-def _approve(room: Sealroom, code: bytes) -> None:
-    approve_code(room, OWNER, "c-12", code_hash(code))
-    approve_code(room, ADMIN, "c-12", code_hash(code))
+def _approve(room: Sealroom, code: bytes, name: str = GOOD.name) -> None:
+    approve_signed(room, OWNER, "c-12", code, name)
+    approve_signed(room, ADMIN, "c-12", code, name)
 
 
 def _submit(room: Sealroom, code: bytes = b"", name: str = GOOD.name) -> str:
@@ -152,7 +153,7 @@ def test_an_expired_contracts_result_awaiting_review_is_refused_and_swept(
 ) -> None:
     room, _ = active
     job = _awaiting_review(room)
-    vote(room, OWNER, job, Decision.APPROVE)
+    vote_signed(room, OWNER, job)
     later = _expired(room)
     # The platform's vote would complete the quorum: the expired contract refuses it.
     with pytest.raises(ContractExpired, match=f"cannot vote on {job}"):
@@ -174,7 +175,7 @@ def test_revoking_during_a_running_job_stops_it_and_discards_its_outcome(
     active: tuple[Sealroom, PartyKeyPair], isolated_home: Path
 ) -> None:
     room, _ = active
-    _approve(room, SLOW)
+    _approve(room, SLOW, "slow.py")
     job = _submit(room, SLOW, "slow.py")
     worker = threading.Thread(target=run_next_job, args=(room, job))
     started = time.monotonic()
@@ -201,8 +202,8 @@ def test_a_released_result_is_not_downloaded_after_revocation(
 ) -> None:
     room, _ = active
     job = _awaiting_review(room)
-    vote(room, OWNER, job, Decision.APPROVE)
-    assert vote(room, ADMIN, job, Decision.APPROVE).state is JobState.RELEASED
+    vote_signed(room, OWNER, job)
+    assert vote_signed(room, ADMIN, job) is JobState.RELEASED
     _revoke(room, isolated_home)
     with pytest.raises(ContractRevoked, match="revoked"):
         download_result(room, PARTNER, job)
