@@ -97,7 +97,7 @@ elif state == "decrypting":
         die()
     job_runner.shutil.copyfileobj = copy_a_part_then_die
 elif state == "running":
-    def die_once_the_job_wrote(backend, space):
+    def die_once_the_job_wrote(backend, space, stop=None):
         deadline = time.monotonic() + 60
         while not (space.outputs_dir / "copy.csv").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
