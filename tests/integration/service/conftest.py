@@ -54,6 +54,21 @@ OWNER = Actor("acme-cn", False, None)
 PARTNER = Actor("globex-uk", False, None)
 
 
+def add_story_parties(room: Sealroom, home: Path) -> PartyKeyPair:
+    """The partner (its keys returned) and the scientist alice, a person of acme-cn."""
+    partner = generate_party_keys()
+    add_party(room, ADMIN, name="globex-uk", kind="organisation", keys=RegisterKeys(partner.public))
+    add_party(
+        room,
+        ADMIN,
+        name="alice",
+        kind="person",
+        organisation="acme-cn",
+        keys=IssueKeys(home / "alice.key", PASSPHRASE),
+    )
+    return partner
+
+
 @pytest.fixture(
     params=[
         pytest.param("bwrap", marks=pytest.mark.bwrap),
@@ -69,16 +84,7 @@ def active(
     """Story 1's contract, active, with the scientist and the partner registered."""
     monkeypatch.setenv("SEALROOM_SANDBOX_BACKEND", request.param)
     room = replace(room, settings=replace(room.settings, sandbox_backend=request.param))
-    partner = generate_party_keys()
-    add_party(room, ADMIN, name="globex-uk", kind="organisation", keys=RegisterKeys(partner.public))
-    add_party(
-        room,
-        ADMIN,
-        name="alice",
-        kind="person",
-        organisation="acme-cn",
-        keys=IssueKeys(isolated_home / "alice.key", PASSPHRASE),
-    )
+    partner = add_story_parties(room, isolated_home)
     register_dataset(room, OWNER, customers_parquet(), owner="acme-cn", name="customers")
     propose_contract(room, OWNER, CONTRACT.read_text("utf-8"), CONTRACT.name)
     owner_keys = load_party_key_file(isolated_home / "acme-cn.key", PASSPHRASE)

@@ -14,7 +14,7 @@ import pytest
 
 from contracts import ActionKind, PsiRevealMode, RunMode
 from jobs import JobState, open_result
-from kms import PartyKeyPair, generate_party_keys, load_party_key_file
+from kms import PartyKeyPair, load_party_key_file
 from sealroom.client.psi_run import run_psi
 from sealroom.local.psi_transport import LocalPsiTransport
 from sealroom.service.actors import Actor
@@ -24,13 +24,12 @@ from sealroom.service.contracts import propose_contract, take_step
 from sealroom.service.datasets import register_dataset
 from sealroom.service.job_runner import run_next_job
 from sealroom.service.jobs import debug_outputs, submit_job
-from sealroom.service.parties import IssueKeys, RegisterKeys, add_party
 from sealroom.service.results import download_result
 from sealroom.service.reviews import show_review
 from tests.fixtures.deciding import approve_signed, vote_signed
 from tests.fixtures.tables import CITIES, chinese_customer_table, write_chinese_csv
 
-from .conftest import ADMIN, OWNER, PARTNER, PASSPHRASE
+from .conftest import ADMIN, OWNER, PARTNER, PASSPHRASE, add_story_parties
 from .psi_story import approve_when_waiting
 
 pytestmark = [pytest.mark.integration, pytest.mark.bwrap]
@@ -120,16 +119,7 @@ def active_zh(
 ) -> tuple[Sealroom, PartyKeyPair]:
     monkeypatch.setenv("SEALROOM_SANDBOX_BACKEND", "bwrap")
     room = replace(room, settings=replace(room.settings, sandbox_backend="bwrap"))
-    partner = generate_party_keys()
-    add_party(room, ADMIN, name="globex-uk", kind="organisation", keys=RegisterKeys(partner.public))
-    add_party(
-        room,
-        ADMIN,
-        name="alice",
-        kind="person",
-        organisation="acme-cn",
-        keys=IssueKeys(isolated_home / "alice.key", PASSPHRASE),
-    )
+    partner = add_story_parties(room, isolated_home)
     source = write_chinese_csv(tmp_path / "客户.csv", encoding="gbk")
     register_dataset(room, OWNER, source, owner="acme-cn", name=DATASET)
     propose_contract(room, OWNER, CONTRACT, "c-zh.yaml")

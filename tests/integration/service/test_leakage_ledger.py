@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from contracts import ActionKind, JobKind, RunMode
 from jobs import JobState, PrivacySpend, open_result
-from kms import PartyKeyPair, generate_party_keys, load_party_key_file
+from kms import PartyKeyPair, load_party_key_file
 from sealroom.cli.contract_commands import contract_app
 from sealroom.data import customers_parquet
 from sealroom.service.actors import Actor
@@ -39,14 +39,13 @@ from sealroom.service.leakage import (
     record_release,
     show_leakage,
 )
-from sealroom.service.parties import IssueKeys, RegisterKeys, add_party
 from sealroom.service.results import download_result
 from sealroom.service.reviews import show_review
 from sealroom.store.database import transaction
 from sealroom.store.job_records import JobRecord, ReleaseRecord
 from tests.fixtures.deciding import approve_signed, vote_signed
 
-from .conftest import ADMIN, CONTRACT, PASSPHRASE, ROOT
+from .conftest import ADMIN, CONTRACT, PASSPHRASE, ROOT, add_story_parties
 
 pytestmark = pytest.mark.integration
 
@@ -65,16 +64,7 @@ DP = "  max_rows: 1000\n  differential_privacy:\n    epsilon: 5.0\n    delta: 0.
 
 
 def activate(room: Sealroom, home: Path, contract_text: str) -> PartyKeyPair:
-    partner = generate_party_keys()
-    add_party(room, ADMIN, name="globex-uk", kind="organisation", keys=RegisterKeys(partner.public))
-    add_party(
-        room,
-        ADMIN,
-        name="alice",
-        kind="person",
-        organisation="acme-cn",
-        keys=IssueKeys(home / "alice.key", PASSPHRASE),
-    )
+    partner = add_story_parties(room, home)
     register_dataset(room, OWNER, customers_parquet(), owner="acme-cn", name="customers")
     propose_contract(room, OWNER, contract_text, CONTRACT.name)
     owner_keys = load_party_key_file(home / "acme-cn.key", PASSPHRASE)
